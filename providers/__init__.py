@@ -1,0 +1,1 @@
+"""Payment provider adapters, one package per provider, the country factory and the simulator."""

@@ -1,0 +1,202 @@
+"""What every adapter shares: secrets that never print, one translation of transport errors,
+retries that only repeat what is safe to repeat, and a circuit breaker per provider.
+
+``ProviderHttp`` is the single door to a provider's API. Every call names whether it is safe to
+repeat (``idempotent=True``: a read, or a write carrying Cobro's reference as the provider's
+idempotency key). Only those are retried, with jittered exponential backoff; a write that
+may have landed surfaces as ``ProviderOutcomeUnknown`` and is settled later by asking the
+provider by reference, never by sending it again blind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import httpx
+import msgspec
+
+from domain.provider import (
+    ProviderError,
+    ProviderOutcomeUnknown,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+
+
+class Secret(str):
+    """A string whose repr and str in logs never show the value; ``.reveal()`` to use it."""
+
+    __slots__ = ()
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self else "Secret('')"
+
+    def __str__(self) -> str:
+        return "**********" if self else ""
+
+
+@contextlib.contextmanager
+def map_transport_errors(provider: str, *, idempotent: bool) -> Iterator[None]:
+    """Translate httpx's errors once, by what they mean for money."""
+    try:
+        yield
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise ProviderUnavailable(provider, f"could not reach the provider ({type(exc).__name__})") from exc
+    except httpx.TransportError as exc:
+        if idempotent:
+            raise ProviderUnavailable(provider, f"transport error ({type(exc).__name__})") from exc
+        raise ProviderOutcomeUnknown(provider, f"no answer; the call may have landed ({type(exc).__name__})") from exc
+
+
+class CircuitOpen(ProviderUnavailable):
+    pass
+
+
+class CircuitBreaker:
+    """Closed → open after ``threshold`` consecutive failures; after ``reset_after`` seconds one
+    trial call is let through (half-open); its success closes the circuit again."""
+
+    def __init__(self, provider: str, *, threshold: int = 5, reset_after: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.provider = provider
+        self.threshold = threshold
+        self.reset_after = reset_after
+        self._clock = clock
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._trial_running = False
+
+    @property
+    def state(self) -> str:
+        if self._opened_at is None:
+            return "closed"
+        if self._clock() - self._opened_at >= self.reset_after:
+            return "half_open"
+        return "open"
+
+    def before_call(self) -> None:
+        state = self.state
+        if state == "open" or (state == "half_open" and self._trial_running):
+            raise CircuitOpen(self.provider, "circuit open: the provider is failing")
+        if state == "half_open":
+            self._trial_running = True
+
+    def record_success(self) -> None:
+        self._failures = 0
+        self._opened_at = None
+        self._trial_running = False
+
+    def record_failure(self) -> None:
+        self._trial_running = False
+        self._failures += 1
+        if self._failures >= self.threshold or self._opened_at is not None:
+            self._opened_at = self._clock()
+
+
+class RetryPolicy(msgspec.Struct, frozen=True):
+    attempts: int = 3
+    base_delay: float = 0.1
+    max_delay: float = 2.0
+
+    def delay(self, attempt: int) -> float:
+        """Full jitter: a random wait in [0, min(cap, base * 2**attempt)]."""
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))  # noqa: S311
+
+
+ErrorReader = Callable[[httpx.Response], tuple[str, str | None]]
+
+
+def default_error_reader(response: httpx.Response) -> tuple[str, str | None]:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason_phrase, None
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("error") or body.get("detail") or str(body)
+        return str(message)[:300], str(body.get("code") or body.get("error") or "") or None
+    return str(body)[:300], None
+
+
+class ProviderHttp:
+    """One shared ``httpx.AsyncClient`` per provider with timeouts, retries and a breaker."""
+
+    def __init__(
+        self,
+        provider: str,
+        client: httpx.AsyncClient,
+        *,
+        retry: RetryPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
+        error_reader: ErrorReader = default_error_reader,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.provider = provider
+        self.client = client
+        self.retry = retry or RetryPolicy()
+        self.breaker = breaker or CircuitBreaker(provider)
+        self._error_reader = error_reader
+        self._sleep = sleep
+
+    async def request(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+        """Send one request; retry only when ``idempotent``; map failures to ProviderError."""
+        attempts = self.retry.attempts if idempotent else 1
+        for attempt in range(attempts):
+            try:
+                return await self._once(method, url, idempotent=idempotent, **kwargs)
+            except (ProviderUnavailable, ProviderOutcomeUnknown) as exc:
+                if isinstance(exc, CircuitOpen) or attempt == attempts - 1:
+                    raise
+                await self._sleep(self.retry.delay(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _once(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+        self.breaker.before_call()
+        try:
+            with map_transport_errors(self.provider, idempotent=idempotent):
+                response = await self.client.request(method, url, **kwargs)
+        except ProviderError:
+            self.breaker.record_failure()
+            raise
+        if response.status_code >= 500 or response.status_code == 429:
+            self.breaker.record_failure()
+            message, _ = self._error_reader(response)
+            if idempotent or response.status_code in (429, 502, 503, 504):
+                raise ProviderUnavailable(self.provider, f"HTTP {response.status_code}: {message}")
+            raise ProviderOutcomeUnknown(self.provider, f"HTTP {response.status_code}: {message}")
+        self.breaker.record_success()
+        if response.status_code >= 400:
+            message, code = self._error_reader(response)
+            raise ProviderRejected(self.provider, message, code=code, status_code=response.status_code)
+        return response
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def make_client(base_url: str, *, headers: dict[str, str] | None = None,
+                timeout: float = 10.0, connect_timeout: float = 3.0,
+                transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """The pooled client an adapter keeps for its whole life."""
+    return httpx.AsyncClient(
+        base_url=base_url,
+        headers=headers or {},
+        timeout=httpx.Timeout(timeout, connect=connect_timeout),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        transport=transport,
+    )
+
+
+def decode(provider: str, response: httpx.Response, type_: type[Any]) -> Any:
+    """Decode a provider's JSON into its wire Struct; a body we cannot read is an unknown outcome."""
+    try:
+        return msgspec.json.decode(response.content, type=type_)
+    except msgspec.ValidationError as exc:
+        raise ProviderOutcomeUnknown(provider, f"unexpected response shape: {exc}") from exc

@@ -1,0 +1,98 @@
+"""The simulator's ASGI app: each provider's routes under ``/<provider>`` plus the control API.
+
+Each provider module ``providers/simulator/<name>.py`` exposes ``build(sim, config)`` returning
+an object with ``name``, ``routes()`` (Litestar route handlers, mounted at ``/<name>``),
+``settle(payment, outcome, paid_amount)`` → webhooks to deliver, and ``error_response(exc)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any, Literal, Protocol
+
+import msgspec
+from litestar import Litestar, Request, Response, Router, get, post, put
+from litestar.exceptions import NotFoundException
+
+from providers.simulator.core import Delivery, Knobs, SimPayment, SimulatedFailure, Simulator
+
+SIM_MODULES = ("conekta", "payu", "mercadopago", "khipu")
+
+
+class ProviderSim(Protocol):
+    name: str
+
+    def routes(self) -> list[Any]: ...
+
+    def settle(self, payment: SimPayment, outcome: str, paid_amount: int | None) -> list[Delivery]: ...
+
+    def error_response(self, exc: SimulatedFailure) -> Response[Any]: ...
+
+
+class Settle(msgspec.Struct):
+    outcome: Literal["paid", "failed", "expired"]
+    amount: int | None = None  # pay a different amount, to exercise requires_review
+
+
+def create_simulator_app(sim: Simulator, configs: Mapping[str, Any]) -> Litestar:
+    """``configs``: provider name → that provider's settings Struct (the adapter's own type)."""
+    sims: dict[str, ProviderSim] = {}
+    for name in SIM_MODULES:
+        if name in configs:
+            module = importlib.import_module(f"providers.simulator.{name}")
+            sims[name] = module.build(sim, configs[name])
+
+    def provider_sim(provider: str) -> ProviderSim:
+        if provider not in sims:
+            raise NotFoundException(f"no simulated provider {provider!r}")
+        return sims[provider]
+
+    @post("/{provider:str}/payments/{ref:str}/complete", status_code=200)
+    async def complete(provider: str, ref: str, data: Settle) -> dict[str, Any]:
+        handler = provider_sim(provider)
+        payment = sim.state(provider).find(ref)
+        if payment is None:
+            raise NotFoundException(f"no {provider} payment {ref!r}")
+        deliveries = handler.settle(payment, data.outcome, data.amount)
+        sim.deliver(provider, deliveries)
+        return {"ref": payment.ref, "status": payment.status, "webhooks": len(deliveries)}
+
+    @put("/{provider:str}/knobs")
+    async def set_knobs(provider: str, data: Knobs) -> Knobs:
+        provider_sim(provider)
+        sim.state(provider).knobs = data
+        return data
+
+    @get("/{provider:str}/payments/{ref:str}")
+    async def show(provider: str, ref: str) -> SimPayment:
+        payment = sim.state(provider).find(ref)
+        if payment is None:
+            raise NotFoundException(f"no {provider} payment {ref!r}")
+        return payment
+
+    @get("/{provider:str}/payments")
+    async def list_payments(provider: str) -> list[SimPayment]:
+        return list(sim.state(provider).payments.values())
+
+    @get("/{provider:str}/stats")
+    async def stats(provider: str) -> dict[str, Any]:
+        state = sim.state(provider)
+        return {"calls": dict(state.calls), "payments": len(state.payments),
+                "deliveries": len(state.deliveries)}
+
+    @post("/reset", status_code=204)
+    async def reset() -> None:
+        sim.reset()
+
+    def on_failure(request: Request[Any, Any, Any], exc: SimulatedFailure) -> Response[Any]:
+        provider = request.url.path.strip("/").split("/", 1)[0]
+        if provider in sims:
+            return sims[provider].error_response(exc)
+        return Response({"error": exc.message}, status_code=exc.status_code)
+
+    control = Router("/_simulator", route_handlers=[complete, set_knobs, show, list_payments,
+                                                    stats, reset])
+    routers = [control, *(Router(f"/{name}", route_handlers=s.routes()) for name, s in sims.items())]
+    return Litestar(route_handlers=routers, exception_handlers={SimulatedFailure: on_failure},
+                    on_shutdown=[sim.aclose], openapi_config=None)
