@@ -49,7 +49,8 @@ def map_transport_errors(provider: str, *, idempotent: bool) -> Iterator[None]:
     try:
         yield
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-        raise ProviderUnavailable(provider, f"could not reach the provider ({type(exc).__name__})") from exc
+        reason = f"could not reach the provider ({type(exc).__name__})"
+        raise ProviderUnavailable(provider, reason) from exc
     except httpx.TransportError as exc:
         if idempotent:
             raise ProviderUnavailable(provider, f"transport error ({type(exc).__name__})") from exc

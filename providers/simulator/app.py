@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 
 import msgspec
 from litestar import Litestar, Request, Response, Router, get, post, put
+from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 
 from providers.simulator.core import Delivery, Knobs, SimPayment, SimulatedFailure, Simulator
@@ -35,6 +36,71 @@ class Settle(msgspec.Struct):
     amount: int | None = None  # pay a different amount, to exercise requires_review
 
 
+def _sim(state: State) -> Simulator:
+    simulator: Simulator = state.sim
+    return simulator
+
+
+def _provider_sim(state: State, provider: str) -> ProviderSim:
+    sims: dict[str, ProviderSim] = state.sims
+    if provider not in sims:
+        raise NotFoundException(f"no simulated provider {provider!r}")
+    return sims[provider]
+
+
+def _payment(state: State, provider: str, ref: str) -> SimPayment:
+    payment = _sim(state).state(provider).find(ref)
+    if payment is None:
+        raise NotFoundException(f"no {provider} payment {ref!r}")
+    return payment
+
+
+@post("/{provider:str}/payments/{ref:str}/complete", status_code=200)
+async def complete(state: State, provider: str, ref: str, data: Settle) -> dict[str, Any]:
+    handler = _provider_sim(state, provider)
+    payment = _payment(state, provider, ref)
+    deliveries = handler.settle(payment, data.outcome, data.amount)
+    _sim(state).deliver(provider, deliveries)
+    return {"ref": payment.ref, "status": payment.status, "webhooks": len(deliveries)}
+
+
+@put("/{provider:str}/knobs")
+async def set_knobs(state: State, provider: str, data: Knobs) -> Knobs:
+    _provider_sim(state, provider)
+    _sim(state).state(provider).knobs = data
+    return data
+
+
+@get("/{provider:str}/payments/{ref:str}")
+async def show(state: State, provider: str, ref: str) -> SimPayment:
+    return _payment(state, provider, ref)
+
+
+@get("/{provider:str}/payments")
+async def list_payments(state: State, provider: str) -> list[SimPayment]:
+    return list(_sim(state).state(provider).payments.values())
+
+
+@get("/{provider:str}/stats")
+async def stats(state: State, provider: str) -> dict[str, Any]:
+    provider_state = _sim(state).state(provider)
+    return {"calls": dict(provider_state.calls), "payments": len(provider_state.payments),
+            "deliveries": len(provider_state.deliveries)}
+
+
+@post("/reset", status_code=204)
+async def reset(state: State) -> None:
+    _sim(state).reset()
+
+
+def _on_failure(request: Request[Any, Any, Any], exc: SimulatedFailure) -> Response[Any]:
+    provider = request.url.path.strip("/").split("/", 1)[0]
+    sims: dict[str, ProviderSim] = request.app.state.sims
+    if provider in sims:
+        return sims[provider].error_response(exc)
+    return Response({"error": exc.message}, status_code=exc.status_code)
+
+
 def create_simulator_app(sim: Simulator, configs: Mapping[str, Any]) -> Litestar:
     """``configs``: provider name → that provider's settings Struct (the adapter's own type)."""
     sims: dict[str, ProviderSim] = {}
@@ -42,57 +108,10 @@ def create_simulator_app(sim: Simulator, configs: Mapping[str, Any]) -> Litestar
         if name in configs:
             module = importlib.import_module(f"providers.simulator.{name}")
             sims[name] = module.build(sim, configs[name])
-
-    def provider_sim(provider: str) -> ProviderSim:
-        if provider not in sims:
-            raise NotFoundException(f"no simulated provider {provider!r}")
-        return sims[provider]
-
-    @post("/{provider:str}/payments/{ref:str}/complete", status_code=200)
-    async def complete(provider: str, ref: str, data: Settle) -> dict[str, Any]:
-        handler = provider_sim(provider)
-        payment = sim.state(provider).find(ref)
-        if payment is None:
-            raise NotFoundException(f"no {provider} payment {ref!r}")
-        deliveries = handler.settle(payment, data.outcome, data.amount)
-        sim.deliver(provider, deliveries)
-        return {"ref": payment.ref, "status": payment.status, "webhooks": len(deliveries)}
-
-    @put("/{provider:str}/knobs")
-    async def set_knobs(provider: str, data: Knobs) -> Knobs:
-        provider_sim(provider)
-        sim.state(provider).knobs = data
-        return data
-
-    @get("/{provider:str}/payments/{ref:str}")
-    async def show(provider: str, ref: str) -> SimPayment:
-        payment = sim.state(provider).find(ref)
-        if payment is None:
-            raise NotFoundException(f"no {provider} payment {ref!r}")
-        return payment
-
-    @get("/{provider:str}/payments")
-    async def list_payments(provider: str) -> list[SimPayment]:
-        return list(sim.state(provider).payments.values())
-
-    @get("/{provider:str}/stats")
-    async def stats(provider: str) -> dict[str, Any]:
-        state = sim.state(provider)
-        return {"calls": dict(state.calls), "payments": len(state.payments),
-                "deliveries": len(state.deliveries)}
-
-    @post("/reset", status_code=204)
-    async def reset() -> None:
-        sim.reset()
-
-    def on_failure(request: Request[Any, Any, Any], exc: SimulatedFailure) -> Response[Any]:
-        provider = request.url.path.strip("/").split("/", 1)[0]
-        if provider in sims:
-            return sims[provider].error_response(exc)
-        return Response({"error": exc.message}, status_code=exc.status_code)
-
     control = Router("/_simulator", route_handlers=[complete, set_knobs, show, list_payments,
                                                     stats, reset])
     routers = [control, *(Router(f"/{name}", route_handlers=s.routes()) for name, s in sims.items())]
-    return Litestar(route_handlers=routers, exception_handlers={SimulatedFailure: on_failure},
-                    on_shutdown=[sim.aclose], openapi_config=None)
+    return Litestar(
+        route_handlers=routers, exception_handlers={SimulatedFailure: _on_failure},
+        on_shutdown=[sim.aclose], openapi_config=None, state=State({"sim": sim, "sims": sims}),
+    )
