@@ -1,0 +1,1 @@
+"""The Litestar app: controllers, HTTP schemas, auth, problem+json errors."""

@@ -1,0 +1,1 @@
+"""Inbound provider webhooks: raw-body capture, verification, store-once, hand-off."""
