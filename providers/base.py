@@ -54,7 +54,8 @@ def map_transport_errors(provider: str, *, idempotent: bool) -> Iterator[None]:
     except httpx.TransportError as exc:
         if idempotent:
             raise ProviderUnavailable(provider, f"transport error ({type(exc).__name__})") from exc
-        raise ProviderOutcomeUnknown(provider, f"no answer; the call may have landed ({type(exc).__name__})") from exc
+        reason = f"no answer; the call may have landed ({type(exc).__name__})"
+        raise ProviderOutcomeUnknown(provider, reason) from exc
 
 
 class CircuitOpen(ProviderUnavailable):
