@@ -66,16 +66,18 @@ def provider_config(spec: ProviderSpec, env: Mapping[str, str]) -> Any:
     try:
         return msgspec.convert(raw, spec.config_type, strict=False)
     except msgspec.ValidationError as exc:
-        raise ValueError(f"{prefix}*: {_name_variable(prefix, str(exc))}") from None
+        raise ValueError(_name_variable(prefix, spec.name, str(exc))) from None
 
 
-def _name_variable(prefix: str, message: str) -> str:
-    # msgspec says "Object missing required field `api_key`" or "... - at `$.timeout`"
-    for marker in ("field `", "$."):
-        if marker in message:
-            field = message.split(marker, 1)[1].split("`", 1)[0].rstrip("`")
-            return f"{prefix}{field.upper()}: {message}"
-    return message
+def _name_variable(prefix: str, provider: str, message: str) -> str:
+    # msgspec says "Object missing required field `api_key`" or "Expected `int` - at `$.timeout`"
+    if "missing required field `" in message:
+        field = message.split("field `", 1)[1].split("`", 1)[0]
+        return f"{prefix}{field.upper()} is missing (required by the {provider} provider)"
+    if "$." in message:
+        field = message.split("$.", 1)[1].split("`", 1)[0]
+        return f"{prefix}{field.upper()} is invalid: {message.split(' - at', 1)[0]}"
+    return f"{prefix}*: {message}"
 
 
 class ProviderFactory:
