@@ -139,7 +139,7 @@ def build_order_request(request: CreatePaymentRequest,
                                               reference_id=request.intent_id)]
     else:
         order.checkout = ConektaCheckoutRequest(
-            name=_line_item_name(request.description), allowed_payment_methods=CHECKOUT_METHODS,
+            type="HostedPayment", name=_line_item_name(request.description), allowed_payment_methods=CHECKOUT_METHODS,
             expires_at=expires, success_url=request.return_url, failure_url=request.return_url,
         )
     return order

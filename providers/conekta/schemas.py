@@ -29,7 +29,7 @@ class ConektaCustomerInfoRequest(_Wire, kw_only=True):
 class ConektaLineItemRequest(_Wire, kw_only=True):
     name: str  # 3 to 249 characters
     unit_price: int
-    quantity: int = 1
+    quantity: int  # no default: omit_defaults would drop it and Conekta requires it
 
 
 class ConektaPaymentMethodRequest(_Wire, kw_only=True):
@@ -44,7 +44,7 @@ class ConektaChargeRequest(_Wire, kw_only=True):
 
 
 class ConektaCheckoutRequest(_Wire, kw_only=True):
-    type: str = "HostedPayment"
+    type: str  # "HostedPayment"; no default, so omit_defaults always sends it
     name: str
     allowed_payment_methods: list[str]
     expires_at: int
