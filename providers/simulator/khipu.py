@@ -27,6 +27,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, delete, get, post
+from litestar.params import FromPath
 
 from domain.errors import MoneyError
 from domain.money import Money, exponent
@@ -113,15 +114,15 @@ class KhipuSim:
             return await sim.guarded(request, "create", sim.create)
 
         @get("/v3/payments/{payment_id:str}")
-        async def retrieve(request: Request[Any, Any, Any], payment_id: str) -> Response[bytes]:
+        async def retrieve(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Response[bytes]:
             return await sim.guarded(request, "retrieve", lambda _: sim.retrieve(payment_id))
 
         @delete("/v3/payments/{payment_id:str}", status_code=200)
-        async def remove(request: Request[Any, Any, Any], payment_id: str) -> Response[bytes]:
+        async def remove(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Response[bytes]:
             return await sim.guarded(request, "cancel", lambda _: sim.remove(payment_id))
 
         @post("/v3/payments/{payment_id:str}/refunds", status_code=200)
-        async def refund(request: Request[Any, Any, Any], payment_id: str) -> Response[bytes]:
+        async def refund(request: Request[Any, Any, Any], payment_id: FromPath[str]) -> Response[bytes]:
             return await sim.guarded(request, "refund", lambda body: sim.refund(payment_id, body))
 
         return [create, retrieve, remove, refund]
