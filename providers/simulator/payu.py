@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -28,7 +29,7 @@ from litestar import Request, Response, post, route
 from domain.money import Money
 from providers.base import Secret
 from providers.payu.config import PayuConfig
-from providers.payu.mapping import CARD_METHODS
+from providers.payu.mapping import BOGOTA, CARD_METHODS
 from providers.payu.schemas import PAYMENTS_PATH, REPORTS_PATH
 from providers.payu.signature import confirmation_sign, form_signature, order_signature
 from providers.simulator.core import Delivery, SimPayment, SimRefund, SimulatedFailure, Simulator
@@ -233,7 +234,7 @@ class PayuSim:
                   "currency": payment.currency, "tax": "0.00", "additional_value": "0.00",
                   "payment_method_type": METHOD_TYPES.get(payment.method, "2"),
                   "payment_method_name": payment.method,
-                  "transaction_date": "2024-05-27 13:07:35",
+                  "transaction_date": datetime.now(BOGOTA).strftime("%Y-%m-%d %H:%M:%S"),
                   "test": "1" if self.config.test else "0", "attempts": "1"}
         fields["sign"] = confirmation_sign(Secret(self.config.api_key), fields)
         return [Delivery(body=urlencode(fields).encode(),
