@@ -34,3 +34,9 @@ class KhipuConfig(msgspec.Struct, frozen=True, kw_only=True):
     create_grace: float = 60.0
     webhook_tolerance: float | None = 3 * 24 * 3600.0
     api_refunds: bool = True
+
+    def __repr__(self) -> str:
+        # The config is logged at start-up and in errors; the key and secret must not be.
+        return (f"KhipuConfig(base_url={self.base_url!r}, api_key=Secret('**********'), "
+                f"secret=Secret('**********'), receiver_id={self.receiver_id!r}, "
+                f"timeout={self.timeout!r})")

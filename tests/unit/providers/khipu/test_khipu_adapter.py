@@ -301,3 +301,10 @@ async def test_a_webhook_that_carries_a_status_goes_through_the_table(router):
     assert event.status is IntentStatus.FAILED
     assert event.paid_amount is None
     await adapter.aclose()
+
+
+def test_the_config_never_prints_its_key_or_secret():
+    config = KhipuConfig(api_key="d6ec59c7-e299", secret="b2025dc47a29")
+    assert "d6ec59c7" not in repr(config)
+    assert "b2025dc4" not in str(config)
+    assert config.api_key == "d6ec59c7-e299"
