@@ -308,3 +308,13 @@ def test_the_config_never_prints_its_key_or_secret():
     assert "d6ec59c7" not in repr(config)
     assert "b2025dc4" not in str(config)
     assert config.api_key == "d6ec59c7-e299"
+
+
+async def test_after_a_create_that_never_answered_a_retry_creates_again(router, provider):
+    route = router.post("/v3/payments").mock(side_effect=[
+        httpx.ReadTimeout("lost"), httpx.Response(200, json=load("create_response.json"))])
+    with pytest.raises(ProviderOutcomeUnknown):
+        await provider.create_payment_intent(create_request())
+    payment = await provider.create_payment_intent(create_request())
+    assert payment.provider_ref == PID
+    assert route.call_count == 2
