@@ -108,7 +108,7 @@ class MercadoPagoClient:
     async def cancel_payment(self, payment_id: str) -> MercadoPagoPaymentResponse:
         """``PUT /v1/payments/{id}`` with ``{"status": "cancelled"}`` (pending payments only)."""
         response = await self._send("PUT", f"/v1/payments/{payment_id}", idempotent=True,
-                                    body=MercadoPagoCancelRequest(),
+                                    body=MercadoPagoCancelRequest(status="cancelled"),
                                     key=f"cancel-{payment_id}")
         result: MercadoPagoPaymentResponse = decode(NAME, response, MercadoPagoPaymentResponse)
         return result

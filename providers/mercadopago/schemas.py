@@ -123,7 +123,7 @@ class MercadoPagoRefundResponse(_Wire):
 
 
 class MercadoPagoCancelRequest(_Wire):
-    status: str = "cancelled"
+    status: str  # "cancelled"; required so omit_defaults never drops it
 
 
 class MercadoPagoErrorCause(_Wire):
