@@ -139,8 +139,9 @@ def build_order_request(request: CreatePaymentRequest,
                                               reference_id=request.intent_id)]
     else:
         order.checkout = ConektaCheckoutRequest(
-            type="HostedPayment", name=_line_item_name(request.description), allowed_payment_methods=CHECKOUT_METHODS,
-            expires_at=expires, success_url=request.return_url, failure_url=request.return_url,
+            type="HostedPayment", name=_line_item_name(request.description),
+            allowed_payment_methods=CHECKOUT_METHODS, expires_at=expires,
+            success_url=request.return_url, failure_url=request.return_url,
         )
     return order
 
@@ -229,7 +230,9 @@ def latest_refund(order: ConektaOrderResponse,
                   amount: int | None = None) -> ConektaRefundResponse | None:
     """The newest refund of the order, of ``amount`` centavos when given (stored negative)."""
     refunds = [r for r in _refunds(order) if amount is None or abs(r.amount) == amount]
-    return max(refunds, key=lambda r: r.created_at or 0, default=None)
+    # created_at has one-second resolution; Conekta appends, so list order breaks ties.
+    ranked = sorted(enumerate(refunds), key=lambda pair: (pair[1].created_at or 0, pair[0]))
+    return ranked[-1][1] if ranked else None
 
 
 def to_refund_result(order: ConektaOrderResponse, request: RefundRequest) -> RefundResult:

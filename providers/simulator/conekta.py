@@ -26,6 +26,7 @@ import msgspec
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 
 from providers.conekta.config import ConektaConfig
 from providers.conekta.schemas import ConektaOrderRequest, ConektaRefundRequest
@@ -176,15 +177,15 @@ class ConektaSim:
             return await self._serve("create", request, self._create)
 
         @get("/orders/{order_id:str}")
-        async def retrieve(request: Request[Any, Any, Any], order_id: str) -> Response[bytes]:
+        async def retrieve(request: Request[Any, Any, Any], order_id: FromPath[str]) -> Response[bytes]:
             return await self._serve("retrieve", request, self._retrieve, order_id)
 
         @post("/orders/{order_id:str}/cancel", status_code=200)
-        async def cancel(request: Request[Any, Any, Any], order_id: str) -> Response[bytes]:
+        async def cancel(request: Request[Any, Any, Any], order_id: FromPath[str]) -> Response[bytes]:
             return await self._serve("cancel", request, self._cancel, order_id)
 
         @post("/orders/{order_id:str}/refunds", status_code=200)
-        async def refund(request: Request[Any, Any, Any], order_id: str) -> Response[bytes]:
+        async def refund(request: Request[Any, Any, Any], order_id: FromPath[str]) -> Response[bytes]:
             return await self._serve("refund", request, self._refund, order_id)
 
         return [create, retrieve, cancel, refund]
