@@ -1,6 +1,7 @@
 """The one MetaData every table registers on; importing this imports every table module."""
 
 from services.db import tables  # noqa: F401  (registers the core tables)
+from services.db import tables_worker  # noqa: F401  (invoices, notifications, outbound webhooks)
 from services.db.base import Base
 
 metadata = Base.metadata
