@@ -79,7 +79,9 @@ class ConektaClient:
         return await self._order("GET", f"/orders/{order_id}", idempotent=True)
 
     async def cancel_order(self, order_id: str) -> ConektaOrderResponse:
-        """``POST /orders/{id}/cancel``: canceling twice lands on the same canceled order."""
+        """``POST /orders/{id}/cancel``, retried as a read: a cancel only ever lands on
+        ``canceled`` (assumed: Conekta does not document a second cancel; the simulator answers
+        it with the canceled order)."""
         return await self._order("POST", f"/orders/{order_id}/cancel", idempotent=True)
 
     async def refund_order(self, order_id: str, body: ConektaRefundRequest, *,
