@@ -61,9 +61,11 @@ def _when(text: str | None) -> datetime | None:
 
 def unsigned_hint(request: WebhookRequest) -> tuple[str, str] | None:
     """``(topic, numeric id)`` of an unsigned IPN / QR notification, from its query only."""
+    # Only the legacy IPN shape (?topic=…&id=…) may come unsigned. A Webhooks-shaped request
+    # (?type=…&data.id=…) without its x-signature is a missing signature, answered 401.
     query = request.query
-    topic = query.get("topic") or query.get("type") or ""
-    ref = query.get("id") or query.get("data.id") or ""
+    topic = query.get("topic") or ""
+    ref = query.get("id") or ""
     if topic in HINT_TOPICS and ref.isdigit():
         return topic, ref
     return None

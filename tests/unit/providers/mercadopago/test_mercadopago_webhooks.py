@@ -91,6 +91,19 @@ def test_a_missing_signature_header_is_rejected_when_unsigned_is_off():
         mp.verify_webhook_signature(request(headers={"x-request-id": RID}))
 
 
+def test_a_webhooks_shaped_request_without_signature_is_rejected_even_with_unsigned_on(mp):
+    with pytest.raises(InvalidSignature):
+        mp.verify_webhook_signature(request(headers={"x-request-id": RID}))
+
+
+def test_a_legacy_ipn_passes_unsigned_as_a_fetch_hint(mp):
+    ipn = request(headers={}, query={"topic": "payment", "id": "123456789"}, body=b"")
+    mp.verify_webhook_signature(ipn)
+    event = mp.parse_webhook(ipn)
+    assert event.kind is EventKind.FETCH
+    assert event.provider_ref == "123456789"
+
+
 def test_a_present_but_wrong_signature_is_never_treated_as_unsigned(mp):
     with pytest.raises(InvalidSignature):
         mp.verify_webhook_signature(request(headers=headers_with("ts=1767225650,v1=00")))
