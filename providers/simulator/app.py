@@ -15,6 +15,7 @@ import msgspec
 from litestar import Litestar, Request, Response, Router, get, post, put
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from providers.simulator.core import Delivery, Knobs, SimPayment, SimulatedFailure, Simulator
 
@@ -56,7 +57,7 @@ def _payment(state: State, provider: str, ref: str) -> SimPayment:
 
 
 @post("/{provider:str}/payments/{ref:str}/complete", status_code=200)
-async def complete(state: State, provider: str, ref: str, data: Settle) -> dict[str, Any]:
+async def complete(state: State, provider: FromPath[str], ref: FromPath[str], data: Settle) -> dict[str, Any]:
     handler = _provider_sim(state, provider)
     payment = _payment(state, provider, ref)
     deliveries = handler.settle(payment, data.outcome, data.amount)
@@ -65,24 +66,24 @@ async def complete(state: State, provider: str, ref: str, data: Settle) -> dict[
 
 
 @put("/{provider:str}/knobs")
-async def set_knobs(state: State, provider: str, data: Knobs) -> Knobs:
+async def set_knobs(state: State, provider: FromPath[str], data: Knobs) -> Knobs:
     _provider_sim(state, provider)
     _sim(state).state(provider).knobs = data
     return data
 
 
 @get("/{provider:str}/payments/{ref:str}")
-async def show(state: State, provider: str, ref: str) -> SimPayment:
+async def show(state: State, provider: FromPath[str], ref: FromPath[str]) -> SimPayment:
     return _payment(state, provider, ref)
 
 
 @get("/{provider:str}/payments")
-async def list_payments(state: State, provider: str) -> list[SimPayment]:
+async def list_payments(state: State, provider: FromPath[str]) -> list[SimPayment]:
     return list(_sim(state).state(provider).payments.values())
 
 
 @get("/{provider:str}/stats")
-async def stats(state: State, provider: str) -> dict[str, Any]:
+async def stats(state: State, provider: FromPath[str]) -> dict[str, Any]:
     provider_state = _sim(state).state(provider)
     return {"calls": dict(provider_state.calls), "payments": len(provider_state.payments),
             "deliveries": len(provider_state.deliveries)}
