@@ -1,7 +1,16 @@
-"""Route handlers the API mounts for inbound webhooks (filled by webhooks/intake.py)."""
+"""Route handlers the API mounts for inbound webhooks and their admin inspection.
+
+``create_app`` mounts everything in ``ROUTE_HANDLERS`` and keeps the process's ``Deps`` in
+``app.state.deps`` (the handlers read it there). It should also call
+``webhooks.process.install(deps)`` at start-up so orphan re-matching is wired before the first
+intent is created; intake installs it lazily otherwise.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-ROUTE_HANDLERS: list[Any] = []
+from webhooks.admin import WebhookEventsController
+from webhooks.intake import receive_webhook
+
+ROUTE_HANDLERS: list[Any] = [receive_webhook, WebhookEventsController]
