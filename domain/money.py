@@ -7,7 +7,7 @@ the currency allows is refused unless the caller names a rounding rule.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from enum import StrEnum
 
 import msgspec
@@ -62,15 +62,19 @@ class Money(msgspec.Struct, frozen=True):
         places = exponent(currency)
         try:
             value = Decimal(text.strip())
-        except (InvalidOperation, AttributeError):
+        except (InvalidOperation, AttributeError, TypeError):  # non-strings (bytes too)
             raise InvalidAmount(f"{text!r} is not a decimal amount") from None
         if not value.is_finite():
             raise InvalidAmount(f"{text!r} is not a finite amount")
-        scaled = value.scaleb(places)
-        if scaled != scaled.to_integral_value():
-            if rounding is Rounding.EXACT:
-                raise InvalidAmount(f"{currency} allows at most {places} decimals, got {text!r}")
-            scaled = scaled.quantize(Decimal(1), rounding=_ROUNDING[rounding])
+        # The default context keeps 28 digits and would round a longer amount without a word
+        # (even under EXACT); room for every digit plus a carry means only `rounding` rounds.
+        with localcontext() as context:
+            context.prec = len(value.as_tuple().digits) + places + 2
+            scaled = value.scaleb(places)
+            if scaled != scaled.to_integral_value():
+                if rounding is Rounding.EXACT:
+                    raise InvalidAmount(f"{currency} allows at most {places} decimals, got {text!r}")
+                scaled = scaled.quantize(Decimal(1), rounding=_ROUNDING[rounding])
         return cls(int(scaled), currency)
 
     def format(self) -> str:
@@ -120,8 +124,10 @@ def split_inclusive_tax(total: Money, rate_basis_points: int) -> tuple[Money, Mo
     """
     if rate_basis_points < 0:
         raise InvalidAmount("tax rate cannot be negative")
-    tax = (Decimal(total.minor) * rate_basis_points / (10_000 + rate_basis_points)).quantize(
-        Decimal(1), rounding=ROUND_HALF_UP
-    )
-    tax_money = Money(int(tax), total.currency)
+    # Integer arithmetic is exact at any size; a 28-digit Decimal division was not.
+    denominator = 10_000 + rate_basis_points
+    tax, rest = divmod(abs(total.minor) * rate_basis_points, denominator)
+    if 2 * rest >= denominator:  # half up, away from zero (as ROUND_HALF_UP) for credit notes
+        tax += 1
+    tax_money = Money(tax if total.minor >= 0 else -tax, total.currency)
     return total - tax_money, tax_money

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TypedDict
 
 import msgspec
 
@@ -170,7 +171,9 @@ def apply_outcome(
 def cancel(intent: PaymentIntent, *, at: datetime, source: Source = Source.API) -> Transition:
     """The merchant gives up on a pending intent."""
     if intent.status is not S.PENDING:
-        raise IllegalTransition(f"only a pending intent can be canceled, this one is {intent.status}")
+        raise IllegalTransition(
+            f"only a pending intent can be canceled, this one is {intent.status}"
+        )
     return _move(intent, S.CANCELED, source=source, at=at)
 
 
@@ -181,7 +184,9 @@ def expire(intent: PaymentIntent, *, at: datetime) -> Transition | None:
     return _move(intent, S.EXPIRED, source=Source.EXPIRY, at=at)
 
 
-def record_refunded(intent: PaymentIntent, refunded_total: int, *, at: datetime) -> Transition | None:
+def record_refunded(
+    intent: PaymentIntent, refunded_total: int, *, at: datetime
+) -> Transition | None:
     """Follow the sum of succeeded refunds: partially_refunded, then refunded at the full amount."""
     if refunded_total <= intent.amount_refunded:
         return None
@@ -214,7 +219,18 @@ def _move(
     return Transition(moved, change, (_event_for(moved, source, at, reason),))
 
 
-def _event_fields(intent: PaymentIntent, at: datetime) -> dict[str, object]:
+class _IntentEventFields(TypedDict):
+    """The fields every intent event shares, typed so that ``**fields`` type-checks."""
+
+    business_id: str
+    occurred_at: datetime
+    intent_id: str
+    status: str
+    amount: int
+    currency: str
+
+
+def _event_fields(intent: PaymentIntent, at: datetime) -> _IntentEventFields:
     return {
         "business_id": intent.business_id,
         "occurred_at": at,
@@ -225,7 +241,9 @@ def _event_fields(intent: PaymentIntent, at: datetime) -> dict[str, object]:
     }
 
 
-def _event_for(intent: PaymentIntent, source: Source, at: datetime, reason: str | None) -> DomainEvent:
+def _event_for(
+    intent: PaymentIntent, source: Source, at: datetime, reason: str | None
+) -> DomainEvent:
     fields = _event_fields(intent, at)
     src = str(source)
     match intent.status:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
+from typing import TypedDict
 
 import msgspec
 
@@ -141,7 +142,19 @@ def settle_refund(
     return settled, (event,)
 
 
-def _fields(refund: Refund, at: datetime) -> dict[str, object]:
+class _RefundEventFields(TypedDict):
+    """The fields every refund event shares, typed so that ``**fields`` type-checks."""
+
+    business_id: str
+    occurred_at: datetime
+    refund_id: str
+    intent_id: str
+    status: str
+    amount: int
+    currency: str
+
+
+def _fields(refund: Refund, at: datetime) -> _RefundEventFields:
     return {
         "business_id": refund.business_id,
         "occurred_at": at,
