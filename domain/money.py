@@ -27,6 +27,9 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 }
 
 
+MAX_DIGITS = 40  # far beyond any real amount, and beyond a 64-bit column by design
+
+
 class Rounding(StrEnum):
     EXACT = "exact"  # refuse anything that does not fit the currency's decimals
     HALF_UP = "half_up"  # 0.005 -> 0.01, what tax authorities in the region publish
@@ -60,12 +63,15 @@ class Money(msgspec.Struct, frozen=True):
     def parse(cls, text: str, currency: str, rounding: Rounding = Rounding.EXACT) -> Money:
         """Read a decimal string ("19.99", "-5", "1000") in the currency's major units."""
         places = exponent(currency)
+        rounding = Rounding(rounding)
         try:
             value = Decimal(text.strip())
         except (InvalidOperation, AttributeError, TypeError):  # non-strings (bytes too)
             raise InvalidAmount(f"{text!r} is not a decimal amount") from None
         if not value.is_finite():
             raise InvalidAmount(f"{text!r} is not a finite amount")
+        if value.adjusted() > MAX_DIGITS:  # "1e999999" would exhaust memory, not round
+            raise InvalidAmount(f"{text[:20]!r}… is too large an amount")
         # The default context keeps 28 digits and would round a longer amount without a word
         # (even under EXACT); room for every digit plus a carry means only `rounding` rounds.
         with localcontext() as context:

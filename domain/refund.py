@@ -112,6 +112,14 @@ def request_refund(
     return refund, (RefundCreated(**_fields(refund, at), manual=manual),)
 
 
+def to_manual(refund: Refund) -> Refund:
+    """A provider refused to refund this payment's actual method by API (known only at refund
+    time, e.g. a link paid in cash): the reserved refund becomes a manual one, still counted."""
+    if refund.status is not R.PENDING or refund.provider_ref is not None:
+        raise IllegalTransition(f"only an unsent pending refund can become manual, not {refund.status}")
+    return msgspec.structs.replace(refund, status=R.PENDING_MANUAL)
+
+
 def settle_refund(
     refund: Refund,
     outcome: RefundStatus,

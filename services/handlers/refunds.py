@@ -21,6 +21,7 @@ from domain.provider import (
     RefundCapability,
     RefundRequest,
     RefundResult,
+    UnsupportedOperation,
 )
 from domain.refund import Refund, RefundStatus
 from services.bootstrap import Deps
@@ -82,6 +83,8 @@ async def submit_refund(refund_id: str, deps: Deps) -> Refund:
     )
     try:
         result = await provider.refund(request)
+    except UnsupportedOperation:
+        return await _make_manual(refund.id, deps)
     except (ProviderRejected, ProviderUnavailable) as exc:
         # Refused, or never reached the provider: nothing moved, release the reservation.
         result = RefundResult(refund_ref=None, status=RefundStatus.FAILED,
@@ -93,6 +96,19 @@ async def submit_refund(refund_id: str, deps: Deps) -> Refund:
         deps, refund.id, result.status, provider_ref=result.refund_ref,
         failure_reason=result.failure_reason,
     )
+
+
+async def _make_manual(refund_id: str, deps: Deps) -> Refund:
+    async with deps.uow() as uow:
+        refund = await uow.refunds.get(refund_id, for_update=True)
+        assert refund is not None
+        if refund.status is not RefundStatus.PENDING:
+            return refund
+        manual = rf.to_manual(refund)
+        await uow.refunds.save(manual)
+        await uow.commit()
+    log.info("refund %s turned manual: the provider cannot refund this method by API", refund_id)
+    return manual
 
 
 async def settle_refund_outcome(deps: Deps, refund_id: str, outcome: RefundStatus, *,

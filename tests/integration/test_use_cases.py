@@ -19,7 +19,7 @@ from domain.commands import (
 )
 from domain.errors import NotRefundable, RefundExceedsAmount
 from domain.payment import IntentStatus, PaymentMethod, Source
-from domain.provider import Customer, EventKind, ProviderEvent, ProviderUnavailable
+from domain.provider import Customer, EventKind, ProviderEvent, ProviderUnavailable, UnsupportedOperation
 from domain.refund import RefundStatus
 from services.bootstrap import Deps, bootstrap
 from services.db.tables import OutboxRow, PaymentIntentRow, RefundRow
@@ -238,3 +238,16 @@ async def test_expiry_waits_for_the_deadline_then_expires(deps: Deps) -> None:
         history = await uow.intents.history(intent_id)
     assert history[-1].source is Source.EXPIRY or history[-1].source == "expiry"
     assert await _events(deps, "payment_intent.expired") == 1
+
+
+async def test_a_refund_the_provider_cannot_make_by_api_becomes_manual(
+        deps: Deps, fake: FakeProvider) -> None:
+    business_id = await _business(deps)
+    intent_id = await _paid(deps, fake, business_id)
+    fake.fail_next = UnsupportedOperation("khipu", "paid in cash: no API refund")
+    refund = await refund_payment(RefundPayment(intent_id=intent_id, business_id=business_id,
+                                                amount=4_000), deps)
+    assert refund.status is RefundStatus.PENDING_MANUAL
+    with pytest.raises(RefundExceedsAmount):
+        await refund_payment(RefundPayment(intent_id=intent_id, business_id=business_id,
+                                           amount=6_001), deps)

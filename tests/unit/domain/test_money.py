@@ -234,3 +234,12 @@ def test_known_vat_splits(total: int, rate: int, net: int, tax: int) -> None:
 def test_a_negative_tax_rate_is_refused() -> None:
     with pytest.raises(InvalidAmount):
         split_inclusive_tax(Money(100, "MXN"), -1)
+
+
+def test_an_absurdly_large_exponent_is_refused_not_computed() -> None:
+    with pytest.raises(InvalidAmount, match="too large"):
+        Money.parse("1e999999", "MXN")
+
+
+def test_rounding_may_be_named_by_its_string() -> None:
+    assert Money.parse("1.005", "MXN", "half_up") == Money(101, "MXN")  # type: ignore[arg-type]
