@@ -1,0 +1,120 @@
+"""The ``cobro`` command line. Each subcommand is one small function registered by name.
+
+Add a subcommand by writing ``def run_x(args) -> int`` and registering it with
+``@command("x", "help", arguments=configure_x)``; ``configure_x(parser)`` adds its options.
+Configuration comes from ``COBRO_*`` variables (services.settings); a bad one stops the command
+with one line naming it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+import msgspec
+
+from services.settings import ConfigError, Settings, load_settings
+
+Run = Callable[[argparse.Namespace], int]
+Configure = Callable[[argparse.ArgumentParser], None]
+
+
+class Command(msgspec.Struct, frozen=True):
+    help: str
+    configure: Configure
+    run: Run
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, help: str, *, arguments: Configure | None = None) -> Callable[[Run], Run]:
+    """Register ``run`` as ``cobro <name>``."""
+
+    def register(run: Run) -> Run:
+        COMMANDS[name] = Command(help=help, configure=arguments or (lambda _: None), run=run)
+        return run
+
+    return register
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print(f"cobro: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _api_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+
+
+@command("api", "serve the HTTP API", arguments=_api_arguments)
+def run_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from services.bootstrap import bootstrap
+    from services.http.app import create_app
+
+    settings = settings_or_exit()
+    deps = bootstrap(settings)
+    app = create_app(deps)
+    app.on_shutdown.append(deps.aclose)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower(),
+                proxy_headers=True)
+    return 0
+
+
+def _token_arguments(parser: argparse.ArgumentParser) -> None:
+    from services.http.auth import ROLE_SCOPES
+
+    parser.add_argument("--business", help="the business the token acts for")
+    parser.add_argument("--role", required=True, choices=sorted(ROLE_SCOPES))
+    parser.add_argument("--scope", action="append", default=[],
+                        help="narrow (or, for role service, grant) a scope; repeatable")
+    parser.add_argument("--sub", default="dev", help="the subject (who is calling)")
+    parser.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+
+
+@command("token", "print a signed development token (local HS256 secret)",
+         arguments=_token_arguments)
+def run_token(args: argparse.Namespace) -> int:
+    from services.http.auth import mint_token
+
+    settings = settings_or_exit()
+    if not settings.jwt_hs256_secret:
+        print("cobro: COBRO_JWT_HS256_SECRET must be set to mint development tokens",
+              file=sys.stderr)
+        return 2
+    print(mint_token(settings.jwt_hs256_secret, sub=args.sub, role=args.role,
+                     business_id=args.business, scopes=args.scope, ttl_seconds=args.ttl,
+                     audience=settings.jwt_audience, issuer=settings.jwt_issuer))
+    return 0
+
+
+@command("openapi", "print the OpenAPI document (contracts/openapi.json)")
+def run_openapi(args: argparse.Namespace) -> int:
+    from services.http.openapi import openapi_json
+
+    sys.stdout.write(openapi_json())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="cobro", description="Cobro payment orchestration")
+    sub = root.add_subparsers(dest="command", required=True, metavar="command")
+    for name, spec in COMMANDS.items():
+        spec.configure(sub.add_parser(name, help=spec.help, description=spec.help))
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return COMMANDS[args.command].run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
