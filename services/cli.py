@@ -103,6 +103,29 @@ def run_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--check", action="store_true",
+                        help="exit 0 if a worker reported recently (the liveness probe)")
+
+
+@command("worker", "run the arq worker: outbox relay, confirmations, invoices, notifications",
+         arguments=_worker_arguments)
+def run_worker(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from services.worker import runner
+
+    settings = settings_or_exit()
+    try:
+        if args.check:
+            return asyncio.run(runner.check(settings))
+        asyncio.run(runner.serve(settings))
+    except ConfigError as exc:
+        print(f"cobro: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="cobro", description="Cobro payment orchestration")
     sub = root.add_subparsers(dest="command", required=True, metavar="command")

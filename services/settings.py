@@ -46,6 +46,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     notifier_email_url: str | None = None
     notifier_sms_url: str | None = None
     worker_concurrency: int = 10
+    worker_job_timeout: int = 60  # seconds; a killed worker's jobs run again after this + 10 s
 
     @property
     def is_sqlite(self) -> bool:
@@ -71,6 +72,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "COBRO_NOTIFIER_EMAIL_URL": "notifier_email_url",
         "COBRO_NOTIFIER_SMS_URL": "notifier_sms_url",
         "COBRO_WORKER_CONCURRENCY": "worker_concurrency",
+        "COBRO_WORKER_JOB_TIMEOUT": "worker_job_timeout",
     }
     for var, field in simple.items():
         if env.get(var, "") != "":
