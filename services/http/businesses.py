@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.params import JSONBody
 
 from domain.commands import CreateBusiness
-from services.bootstrap import Deps
 from services.errors import NotFound
 from services.handlers import businesses
-from services.http.auth import BUSINESS_READ, BUSINESS_WRITE, Principal, requires
+from services.http.auth import BUSINESS_READ, BUSINESS_WRITE, requires
+from services.http.params import Caller, DepsParam, PathId
 from services.http.schemas import BusinessOut, CreateBusinessIn, business_out
 
 
@@ -18,7 +19,7 @@ class BusinessController(Controller):
 
     @post("/", status_code=201, guards=[requires(BUSINESS_WRITE, tenant=False)],
           operation_id="CreateBusiness")
-    async def create(self, data: CreateBusinessIn, deps: Deps) -> BusinessOut:
+    async def create(self, data: JSONBody[CreateBusinessIn], deps: DepsParam) -> BusinessOut:
         """Register a merchant; its country fixes the provider and the currency."""
         contact = data.contact
         cmd = CreateBusiness(
@@ -30,7 +31,7 @@ class BusinessController(Controller):
 
     @get("/{business_id:str}", guards=[requires(BUSINESS_READ, tenant=False)],
          operation_id="GetBusiness")
-    async def show(self, business_id: str, principal: Principal, deps: Deps) -> BusinessOut:
+    async def show(self, business_id: PathId, principal: Caller, deps: DepsParam) -> BusinessOut:
         """A business; callers other than admins see only their own."""
         if principal.role != "admin" and principal.business_id != business_id:
             raise NotFound(f"business {business_id} not found")

@@ -9,6 +9,7 @@ from litestar import Controller, Response, get
 from sqlalchemy import text
 
 from services.bootstrap import Deps
+from services.http.params import DepsParam
 from services.http.schemas import Health
 
 CHECK_TIMEOUT = 2.0
@@ -23,7 +24,7 @@ class HealthController(Controller):
         return Health(status="ok")
 
     @get("/ready", operation_id="Ready")
-    async def ready(self, deps: Deps) -> Response[Health]:
+    async def ready(self, deps: DepsParam) -> Response[Health]:
         """200 when every dependency answers, 503 naming the ones that do not."""
         checks = {"database": await _check(_database(deps))}
         redis = deps.extras.get("redis")

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import segno
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from domain.commands import CancelPaymentIntent, ConfirmPaymentIntent, CreatePaymentIntent
 from domain.payment import IntentStatus
@@ -23,6 +23,7 @@ from services.errors import NotFound
 from services.handlers import payments, queries
 from services.http.auth import READ, WRITE, Principal, requires
 from services.http.idempotency import derived_id
+from services.http.params import Caller, DepsParam, PathId
 from services.http.schemas import (
     CreatePaymentIntentIn,
     PaymentIntentList,
@@ -37,8 +38,8 @@ class PaymentIntentController(Controller):
     tags = ["Payment intents"]
 
     @post("/", status_code=201, guards=[requires(WRITE)], operation_id="CreatePaymentIntent")
-    async def create(self, data: CreatePaymentIntentIn, request: Request, principal: Principal,
-                     deps: Deps) -> PaymentIntentOut:
+    async def create(self, data: JSONBody[CreatePaymentIntentIn], request: Request,
+                     principal: Caller, deps: DepsParam) -> PaymentIntentOut:
         """Create a payment at the business's provider (QR, link, bank transfer or cash)."""
         key = request.headers.get("idempotency-key")
         cmd = CreatePaymentIntent(
@@ -50,16 +51,16 @@ class PaymentIntentController(Controller):
         return await _detail(intent.id, principal, deps)
 
     @get("/{intent_id:str}", guards=[requires(READ)], operation_id="GetPaymentIntent")
-    async def show(self, intent_id: str, principal: Principal, deps: Deps) -> PaymentIntentOut:
+    async def show(self, intent_id: PathId, principal: Caller, deps: DepsParam) -> PaymentIntentOut:
         """One intent with its refunded amount and status history."""
         return await _detail(intent_id, principal, deps)
 
     @get("/", guards=[requires(READ)], operation_id="ListPaymentIntents")
     async def index(
-        self, principal: Principal, deps: Deps, status: IntentStatus | None = None,
-        reference: str | None = None, created_from: datetime | None = None,
-        created_to: datetime | None = None, cursor: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=queries.MAX_PAGE)] = 20,
+        self, principal: Caller, deps: DepsParam, status: FromQuery[IntentStatus | None] = None,
+        reference: FromQuery[str | None] = None, created_from: FromQuery[datetime | None] = None,
+        created_to: FromQuery[datetime | None] = None, cursor: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=queries.MAX_PAGE)] = 20,
     ) -> PaymentIntentList:
         """This business's intents, newest first, filtered; follow ``next_cursor`` for more."""
         filters = queries.IntentFilters(status=status, reference=reference,
@@ -72,7 +73,7 @@ class PaymentIntentController(Controller):
 
     @post("/{intent_id:str}/cancel", status_code=200, guards=[requires(WRITE)],
           operation_id="CancelPaymentIntent")
-    async def cancel(self, intent_id: str, principal: Principal, deps: Deps) -> PaymentIntentOut:
+    async def cancel(self, intent_id: PathId, principal: Caller, deps: DepsParam) -> PaymentIntentOut:
         """Cancel a pending intent (at the provider too, where it has a cancel)."""
         cmd = CancelPaymentIntent(intent_id=intent_id, business_id=_business(principal))
         await payments.cancel_payment_intent(cmd, deps)
@@ -80,7 +81,7 @@ class PaymentIntentController(Controller):
 
     @post("/{intent_id:str}/confirm", status_code=200, guards=[requires(WRITE)],
           operation_id="ConfirmPaymentIntent")
-    async def confirm(self, intent_id: str, principal: Principal, deps: Deps) -> PaymentIntentOut:
+    async def confirm(self, intent_id: PathId, principal: Caller, deps: DepsParam) -> PaymentIntentOut:
         """Ask the provider for the status now (what the poller does) and apply it."""
         cmd = ConfirmPaymentIntent(intent_id=intent_id, business_id=_business(principal))
         await payments.confirm_payment_intent(cmd, deps)
@@ -88,13 +89,13 @@ class PaymentIntentController(Controller):
 
     @get("/{intent_id:str}/qr.svg", guards=[requires(READ)], operation_id="GetPaymentIntentQrSvg",
          media_type="image/svg+xml")
-    async def qr_svg(self, intent_id: str, principal: Principal, deps: Deps) -> Response[bytes]:
+    async def qr_svg(self, intent_id: PathId, principal: Caller, deps: DepsParam) -> Response[bytes]:
         """The intent's QR code as SVG."""
         return Response(await _qr(intent_id, principal, deps, "svg"), media_type="image/svg+xml")
 
     @get("/{intent_id:str}/qr.png", guards=[requires(READ)], operation_id="GetPaymentIntentQrPng",
          media_type="image/png")
-    async def qr_png(self, intent_id: str, principal: Principal, deps: Deps) -> Response[bytes]:
+    async def qr_png(self, intent_id: PathId, principal: Caller, deps: DepsParam) -> Response[bytes]:
         """The intent's QR code as PNG."""
         return Response(await _qr(intent_id, principal, deps, "png"), media_type="image/png")
 

@@ -16,7 +16,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*"), "[jwt]"),
     (re.compile(r"(?i)\bbearer\s+[\w.~+/-]+=*"), "Bearer [redacted]"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
-    (re.compile(r"(?<![\w.])\+?\d[\d ()-]{7,}\d(?![\w.])"), "[phone]"),
+    (re.compile(r"(?<![\w./:])\+?\d[\d ()-]{7,}\d(?![\w./])"), "[phone]"),
     (re.compile(r"(?i)\b(api[_-]?key|secret|password|token|authorization)(\"?\s*[:=]\s*\"?)[^\s\",}]+"),
      r"\1\2[redacted]"),
 ]

@@ -8,12 +8,13 @@ the provider-side reference, so a retried refund can never pay back twice. Manua
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
 
 from domain.commands import CompleteManualRefund, FailManualRefund, RefundPayment
-from services.bootstrap import Deps
 from services.handlers import refunds
 from services.http.auth import REFUND_MANUAL, REFUND_READ, REFUND_WRITE, Principal, requires
 from services.http.idempotency import derived_id
+from services.http.params import Caller, DepsParam, PathId
 from services.http.schemas import (
     CompleteRefundIn,
     FailRefundIn,
@@ -30,8 +31,8 @@ class RefundController(Controller):
 
     @post("/payment-intents/{intent_id:str}/refunds", status_code=201,
           guards=[requires(REFUND_WRITE)], operation_id="CreateRefund")
-    async def create(self, intent_id: str, data: RefundIn, request: Request,
-                     principal: Principal, deps: Deps) -> RefundOut:
+    async def create(self, intent_id: PathId, data: JSONBody[RefundIn], request: Request,
+                     principal: Caller, deps: DepsParam) -> RefundOut:
         """Refund all (no ``amount``) or part of a paid intent."""
         key = request.headers.get("idempotency-key")
         cmd = RefundPayment(intent_id=intent_id, business_id=_business(principal),
@@ -41,19 +42,19 @@ class RefundController(Controller):
 
     @get("/payment-intents/{intent_id:str}/refunds", guards=[requires(REFUND_READ)],
          operation_id="ListRefunds")
-    async def index(self, intent_id: str, principal: Principal, deps: Deps) -> RefundList:
+    async def index(self, intent_id: PathId, principal: Caller, deps: DepsParam) -> RefundList:
         """Every refund of one intent, oldest first."""
         found = await refunds.list_refunds(intent_id, _business(principal), deps)
         return RefundList(data=[refund_out(r) for r in found])
 
     @get("/refunds/{refund_id:str}", guards=[requires(REFUND_READ)], operation_id="GetRefund")
-    async def show(self, refund_id: str, principal: Principal, deps: Deps) -> RefundOut:
+    async def show(self, refund_id: PathId, principal: Caller, deps: DepsParam) -> RefundOut:
         return refund_out(await refunds.get_refund(refund_id, _business(principal), deps))
 
     @post("/refunds/{refund_id:str}/complete", status_code=200, guards=[requires(REFUND_MANUAL)],
           operation_id="CompleteManualRefund")
-    async def complete(self, refund_id: str, data: CompleteRefundIn, principal: Principal,
-                       deps: Deps) -> RefundOut:
+    async def complete(self, refund_id: PathId, data: JSONBody[CompleteRefundIn], principal: Caller,
+                       deps: DepsParam) -> RefundOut:
         """Finance paid a manual refund out of band: record it with the payout reference."""
         cmd = CompleteManualRefund(refund_id=refund_id, business_id=_business(principal),
                                    payout_reference=data.payout_reference)
@@ -61,8 +62,8 @@ class RefundController(Controller):
 
     @post("/refunds/{refund_id:str}/fail", status_code=200, guards=[requires(REFUND_MANUAL)],
           operation_id="FailManualRefund")
-    async def fail(self, refund_id: str, data: FailRefundIn, principal: Principal,
-                   deps: Deps) -> RefundOut:
+    async def fail(self, refund_id: PathId, data: JSONBody[FailRefundIn], principal: Caller,
+                   deps: DepsParam) -> RefundOut:
         """A manual refund could not be paid out: release its amount."""
         cmd = FailManualRefund(refund_id=refund_id, business_id=_business(principal),
                                reason=data.reason)
