@@ -115,6 +115,35 @@ class RetryPolicy(msgspec.Struct, frozen=True):
 
 ErrorReader = Callable[[httpx.Response], tuple[str, str | None]]
 
+CallObserver = Callable[[str, str, float], None]
+"""Told ``(provider, outcome, seconds)`` after every attempt; outcome is ``ok``, ``rejected``,
+``unavailable``, ``unknown`` or ``circuit_open``. Metrics hook in here; adapters stay unaware."""
+_observers: list[CallObserver] = []
+
+
+def add_call_observer(observer: CallObserver) -> Callable[[], None]:
+    """Have ``observer`` told about every provider call of this process; returns its remover."""
+    _observers.append(observer)
+    return lambda: _observers.remove(observer) if observer in _observers else None
+
+
+def _outcome(error: ProviderError | None) -> str:
+    if error is None:
+        return "ok"
+    if isinstance(error, CircuitOpen):
+        return "circuit_open"
+    if isinstance(error, ProviderOutcomeUnknown):
+        return "unknown"
+    return "rejected" if isinstance(error, ProviderRejected) else "unavailable"
+
+
+def _notify(provider: str, error: ProviderError | None, seconds: float) -> None:
+    for observer in list(_observers):
+        try:
+            observer(provider, _outcome(error), seconds)
+        except Exception:  # noqa: S112 - an observer's bug must never fail a money call
+            continue
+
 
 def default_error_reader(response: httpx.Response) -> tuple[str, str | None]:
     try:
@@ -160,6 +189,18 @@ class ProviderHttp:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _once(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+        started = time.perf_counter()
+        error: ProviderError | None = None
+        try:
+            return await self._attempt(method, url, idempotent=idempotent, **kwargs)
+        except ProviderError as exc:
+            error = exc
+            raise
+        finally:
+            if _observers:
+                _notify(self.provider, error, time.perf_counter() - started)
+
+    async def _attempt(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
         self.breaker.before_call()
         try:
             with map_transport_errors(self.provider, idempotent=idempotent):
