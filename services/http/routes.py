@@ -5,13 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from services.http.businesses import BusinessController
+from services.http.dead_letters import DeadLetterController
+from services.http.events import EventController
 from services.http.health import HealthController
+from services.http.invoices import InvoiceController
 from services.http.payment_intents import PaymentIntentController
 from services.http.refunds import RefundController
+from services.http.webhook_endpoints import WebhookEndpointController
+from services.metrics import MetricsController
 
 CONTROLLERS: list[Any] = [
     BusinessController,
     HealthController,
+    MetricsController,
     PaymentIntentController,
     RefundController,
+    WebhookEndpointController,
+    EventController,
+    InvoiceController,
+    DeadLetterController,
 ]

@@ -22,6 +22,7 @@ from services.bootstrap import Deps, bootstrap
 from services.notifiers import build_notifiers
 from services.settings import Settings, load_settings
 from services.worker import jobs_confirmations, jobs_events, jobs_outbound  # noqa: F401 (register)
+from services.worker.jobs_webhooks import install_dispatch
 from services.worker.queue import ArqQueue
 from services.worker.registry import JOBS, JobCtx, JobQueue, JobSpec, run
 from services.worker.relay import relay_forever
@@ -32,6 +33,7 @@ CRONS: tuple[tuple[str, int], ...] = (
     ("confirmations.poll_due", 2),
     ("confirmations.expire_overdue", 2),
     ("outbound.sweep", 10),
+    ("webhooks.sweep", 30),
 )
 
 
@@ -41,6 +43,7 @@ def equip(deps: Deps, queue: JobQueue) -> JobCtx:
     deps.extras["http"] = client
     deps.extras["notifiers"] = build_notifiers(deps.settings, client)
     deps.extras["queue"] = queue
+    install_dispatch(deps, queue)
     deps.extras.setdefault("closers", []).append(client.aclose)
     return JobCtx(deps=deps, queue=queue)
 
