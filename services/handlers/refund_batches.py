@@ -54,6 +54,7 @@ class SubmitRefundBatch(msgspec.Struct, frozen=True, kw_only=True):
     lines: list[BatchLine]
     source: str  # csv | json
     submitted_by: str | None = None
+    syntax_errors: list[LineError] = []  # from parsing: reported with the unknown intents
 
 
 class BatchCounts(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,7 +89,8 @@ async def submit_refund_batch(cmd: SubmitRefundBatch, deps: Deps) -> RefundBatch
     """Store a validated batch as queued; the caller then schedules its processing.
 
     Raises:
-        BatchRefused: some line names an intent this business does not have.
+        BatchRefused: a syntax error, or a line naming an intent this business does not have;
+            all of them are listed, and nothing is stored.
     """
     batch = RefundBatch(id=new_id("rb"), business_id=cmd.business_id, status=BatchStatus.QUEUED,
                         source=cmd.source, total_rows=len(cmd.lines), created_at=deps.clock())
@@ -99,8 +101,8 @@ async def submit_refund_batch(cmd: SubmitRefundBatch, deps: Deps) -> RefundBatch
         unknown = [LineError(line=ln.line, field="payment_intent_id",
                              reason=f"unknown payment intent {ln.payment_intent_id}")
                    for ln in cmd.lines if ln.payment_intent_id not in providers]
-        if unknown:
-            raise BatchRefused(unknown)
+        if unknown or cmd.syntax_errors or not cmd.lines:
+            raise BatchRefused(sorted([*cmd.syntax_errors, *unknown], key=lambda e: e.line))
         await repo.add(batch, [_queued(batch.id, ln, providers[ln.payment_intent_id])
                          for ln in cmd.lines], submitted_by=cmd.submitted_by)
         await uow.commit()
