@@ -34,6 +34,7 @@ from services.http.ratelimit import (
 )
 from services.http.redaction import install_redaction
 from services.http.routes import CONTROLLERS
+from services.metrics import instrument as instrument_metrics
 from webhooks.routes import ROUTE_HANDLERS
 
 API_VERSION = "1.0.0"
@@ -65,6 +66,7 @@ def create_app(deps: Deps) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
     )
     app.asgi_handler = OverheadMiddleware(app.asgi_handler)
+    instrument_metrics(app)  # outermost: times the whole request, counts 404s too
     return app
 
 
