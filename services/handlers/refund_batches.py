@@ -46,6 +46,7 @@ from services.refund_batch_csv import BatchLine, LineError, ReportLine
 log = logging.getLogger("cobro.refund_batches")
 
 PER_PROVIDER_CONCURRENCY = 4  # refunds in flight per provider in one process
+PROCESS_JOB = "refund_batch.process"
 _LIMITERS = "refund_batch.limiters"
 
 
@@ -158,23 +159,54 @@ async def cancel_refund_batch(batch_id: str, business_id: str | None, deps: Deps
     return await get_refund_batch(batch_id, business_id, deps)
 
 
-async def process_refund_batch(batch_id: str, deps: Deps) -> None:
-    """Refund every open line of a batch; safe to run again after a crash or alongside a cancel."""
+async def schedule_refund_batch(batch_id: str, deps: Deps) -> None:
+    """Hand a stored batch to this process's job queue, if it has one.
+
+    The API alone has no queue (production): the worker's ``refund_batches.sweep`` cron finds
+    the queued batch within seconds. A failed enqueue is therefore only logged.
+    """
+    queue = deps.extras.get("queue")
+    if queue is None:
+        return
+    try:
+        await queue.enqueue(PROCESS_JOB, batch_id, job_id=process_job_id(batch_id))
+    except Exception:
+        log.warning("refund batch %s not enqueued now; the sweep will pick it up", batch_id)
+
+
+def process_job_id(batch_id: str) -> str:
+    """One job per batch while it is queued or running: a second enqueue is a no-op."""
+    return f"{PROCESS_JOB}:{batch_id}"
+
+
+async def process_refund_batch(batch_id: str, deps: Deps, *,
+                               budget_seconds: float | None = None) -> bool:
+    """Refund every open line of a batch; returns whether the batch is finished.
+
+    Safe to run again after a crash or alongside a cancel. With ``budget_seconds`` no line is
+    started after the budget (lines already started finish), so a job stays inside its
+    timeout and the sweep continues the batch in a later job.
+    """
     async with deps.uow() as uow:
         repo = RefundBatchRepository(uow.session)
         batch = await repo.get(batch_id, for_update=True)
         if batch is None:
             log.warning("refund batch %s not found; nothing to process", batch_id)
-            return
+            return True
         await repo.start(batch_id, deps.clock())
         lines = await repo.open_lines(batch_id)
         await uow.commit()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + budget_seconds if budget_seconds is not None else None
     async with asyncio.TaskGroup() as group:
         for line in lines:
-            group.create_task(_run_line(batch, line, deps))
+            group.create_task(_run_line(batch, line, deps, deadline))
     async with deps.uow() as uow:
-        await RefundBatchRepository(uow.session).finish(batch_id, deps.clock())
+        repo = RefundBatchRepository(uow.session)
+        await repo.finish(batch_id, deps.clock())
+        still_open = await repo.open_lines(batch_id)
         await uow.commit()
+    return not still_open
 
 
 async def unfinished_refund_batches(deps: Deps) -> list[str]:
@@ -191,8 +223,11 @@ def _limiter(deps: Deps, provider: str) -> asyncio.Semaphore:
     return limiters[provider]
 
 
-async def _run_line(batch: RefundBatch, line: BatchLineState, deps: Deps) -> None:
+async def _run_line(batch: RefundBatch, line: BatchLineState, deps: Deps,
+                    deadline: float | None) -> None:
     async with _limiter(deps, line.provider):
+        if deadline is not None and asyncio.get_running_loop().time() > deadline:
+            return  # out of budget: the line stays queued for the next run
         async with deps.uow() as uow:
             claimed = await RefundBatchRepository(uow.session).claim(batch.id, line.line, deps.clock())
             await uow.commit()

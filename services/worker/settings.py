@@ -21,7 +21,12 @@ from services import telemetry
 from services.bootstrap import Deps, bootstrap
 from services.notifiers import build_notifiers
 from services.settings import Settings, load_settings
-from services.worker import jobs_confirmations, jobs_events, jobs_outbound  # noqa: F401 (register)
+from services.worker import (  # noqa: F401 (imported to register their jobs)
+    jobs_confirmations,
+    jobs_events,
+    jobs_outbound,
+    jobs_refund_batches,
+)
 from services.worker.jobs_webhooks import install_dispatch
 from services.worker.queue import ArqQueue
 from services.worker.registry import JOBS, JobCtx, JobQueue, JobSpec, run
@@ -34,6 +39,7 @@ CRONS: tuple[tuple[str, int], ...] = (
     ("confirmations.expire_overdue", 2),
     ("outbound.sweep", 10),
     ("webhooks.sweep", 30),
+    ("refund_batches.sweep", 5),
 )
 
 
