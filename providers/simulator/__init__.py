@@ -6,6 +6,6 @@ provider's webhook, signed as the provider signs it) and sets run-time knobs for
 errors, timeouts and duplicate or out-of-order delivery.
 """
 
-from providers.simulator.core import Delivery, Knobs, SimPayment, SimRefund, Simulator, SimulatedFailure
+from providers.simulator.core import Delivery, Knobs, SimPayment, SimRefund, SimulatedFailure, Simulator
 
 __all__ = ["Delivery", "Knobs", "SimPayment", "SimRefund", "SimulatedFailure", "Simulator"]
