@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -15,6 +16,16 @@ import httpx
 import msgspec
 
 log = logging.getLogger("cobro.simulator")
+
+
+def id_start(base: int) -> int:
+    """Where a simulator's numeric ids start: ``base`` plus a step that grows with the clock.
+
+    A restarted simulator must not hand out ids that a persistent Cobro (the demo's SQLite
+    file) already stored for an earlier payment; 1,000 ids per second of wall time apart keeps
+    runs distinct and the numbers within 32 bits for ``base`` below 1.6e9.
+    """
+    return base + (int(time.time()) % 500_000) * 1000
 
 
 class Knobs(msgspec.Struct, kw_only=True):

@@ -87,8 +87,8 @@ class MercadoPagoSim:
     def __init__(self, sim: core.Simulator, config: MercadoPagoConfig) -> None:
         self.sim = sim
         self.config = config
-        self._ids = itertools.count(1_400_000_000)
-        self._notes = itertools.count(118_900_000_000)
+        self._ids = itertools.count(core.id_start(1_400_000_000))
+        self._notes = itertools.count(core.id_start(118_900_000_000))
 
     @property
     def state(self) -> core.ProviderState:

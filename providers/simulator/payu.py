@@ -32,7 +32,14 @@ from providers.payu.config import PayuConfig
 from providers.payu.mapping import BOGOTA, CARD_METHODS
 from providers.payu.schemas import PAYMENTS_PATH, REPORTS_PATH
 from providers.payu.signature import confirmation_sign, form_signature, order_signature
-from providers.simulator.core import Delivery, SimPayment, SimRefund, SimulatedFailure, Simulator
+from providers.simulator.core import (
+    Delivery,
+    SimPayment,
+    SimRefund,
+    SimulatedFailure,
+    Simulator,
+    id_start,
+)
 
 NAME = "payu"
 AnyRequest = Request[Any, Any, Any]
@@ -63,7 +70,7 @@ class PayuSim:
     def __init__(self, sim: Simulator, config: PayuConfig) -> None:
         self.sim = sim
         self.config = config
-        self._ids = itertools.count(1400449959)
+        self._ids = itertools.count(id_start(1400449959))
 
     @property
     def state(self) -> Any:
