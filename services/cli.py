@@ -126,6 +126,40 @@ def run_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    from services.demo import configure
+
+    configure(parser)
+
+
+@command("demo", "run a complete Cobro here with no services: SQLite, in-process worker, "
+         "provider simulator, a demo business per country", arguments=_demo_arguments)
+def run_demo(args: argparse.Namespace) -> int:
+    from services.demo import run
+
+    return run(args)
+
+
+def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+
+
+@command("simulate", "serve the provider simulator (every provider's API under /<provider>, "
+         "control API under /_simulator); webhooks go to COBRO_PUBLIC_BASE_URL",
+         arguments=_simulate_arguments)
+def run_simulate(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from providers.simulator.app import create_simulator_app
+    from providers.simulator.core import Simulator
+
+    settings = settings_or_exit()
+    app = create_simulator_app(Simulator(settings.public_base_url), settings.provider_configs)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="cobro", description="Cobro payment orchestration")
     sub = root.add_subparsers(dest="command", required=True, metavar="command")

@@ -9,6 +9,8 @@ from services.http.dead_letters import DeadLetterController
 from services.http.events import EventController
 from services.http.health import HealthController
 from services.http.invoices import InvoiceController
+from services.http.live import PaymentIntentEventsController, pay_page_events
+from services.http.pay_page import payment_page
 from services.http.payment_intents import PaymentIntentController
 from services.http.refunds import RefundController
 from services.http.webhook_endpoints import WebhookEndpointController
@@ -24,4 +26,7 @@ CONTROLLERS: list[Any] = [
     EventController,
     InvoiceController,
     DeadLetterController,
+    PaymentIntentEventsController,
+    pay_page_events,
+    payment_page,
 ]
