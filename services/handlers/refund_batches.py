@@ -10,7 +10,9 @@ Processing goes through the one refund use case, :func:`services.handlers.refund
 with a refund id derived from (batch id, line). A re-run after a crash therefore finds the
 refund it already made (or re-sends one that was reserved but never sent) instead of refunding
 twice, and duplicate lines of one payment are separate refunds under the usual invariant.
-Each line's outcome is recorded on its own; one failing line never stops the batch.
+Each line's outcome is recorded on its own; one failing line never stops the batch. Lines of
+one payment are refunded in file order; different payments run concurrently, at most
+``PER_PROVIDER_CONCURRENCY`` refunds in flight per provider in a process.
 
 A line ``succeeded`` when its refund was accepted: settled, pending at the provider, or
 created as a manual refund for finance to pay out (its ``error`` column says so); the report
@@ -198,9 +200,12 @@ async def process_refund_batch(batch_id: str, deps: Deps, *,
         await uow.commit()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget_seconds if budget_seconds is not None else None
+    by_intent: dict[str, list[BatchLineState]] = {}
+    for line in lines:  # already in file order
+        by_intent.setdefault(line.intent_id, []).append(line)
     async with asyncio.TaskGroup() as group:
-        for line in lines:
-            group.create_task(_run_line(batch, line, deps, deadline))
+        for same_payment in by_intent.values():
+            group.create_task(_run_lines(batch, same_payment, deps, deadline))
     async with deps.uow() as uow:
         repo = RefundBatchRepository(uow.session)
         await repo.finish(batch_id, deps.clock())
@@ -221,6 +226,14 @@ def _limiter(deps: Deps, provider: str) -> asyncio.Semaphore:
         limit = int(deps.extras.get("refund_batch.concurrency", PER_PROVIDER_CONCURRENCY))
         limiters[provider] = asyncio.Semaphore(limit)
     return limiters[provider]
+
+
+async def _run_lines(batch: RefundBatch, lines: list[BatchLineState], deps: Deps,
+                     deadline: float | None) -> None:
+    # Lines of one payment run in file order, so "3000, then the rest" means what it says;
+    # different payments run side by side.
+    for line in lines:
+        await _run_line(batch, line, deps, deadline)
 
 
 async def _run_line(batch: RefundBatch, line: BatchLineState, deps: Deps,
