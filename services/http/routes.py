@@ -9,6 +9,8 @@ from services.http.dead_letters import DeadLetterController
 from services.http.events import EventController
 from services.http.health import HealthController
 from services.http.invoices import InvoiceController
+from services.http.live import PaymentIntentEventsController, pay_page_events
+from services.http.pay_page import payment_page
 from services.http.payment_intents import PaymentIntentController
 from services.http.refund_batches import RefundBatchController
 from services.http.refunds import RefundController
@@ -26,4 +28,7 @@ CONTROLLERS: list[Any] = [
     EventController,
     InvoiceController,
     DeadLetterController,
+    PaymentIntentEventsController,
+    pay_page_events,
+    payment_page,
 ]
