@@ -30,7 +30,8 @@ def _run_bench(admin_url: str, output: Path) -> subprocess.CompletedProcess[str]
     command = [sys.executable, "-m", "bench.run", "--requests", "20", "--concurrency", "4",
                "--warmup", "2", "--max-seconds", "30", "--database-admin-url", admin_url,
                "--output", str(output)]
-    return subprocess.run(command, cwd=ROOT,  # noqa: S603 - our own interpreter and module capture_output=True, text=True, timeout=180,
+    return subprocess.run(command, cwd=ROOT,  # noqa: S603 - our own interpreter and module
+                          capture_output=True, text=True, timeout=180,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
 
 
