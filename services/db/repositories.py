@@ -27,6 +27,8 @@ from services.db.tables import (
     StatusHistoryRow,
 )
 
+_SEALED = "provider_data.sealed"
+
 
 class ConcurrentUpdate(Exception):
     """The row changed under us (version mismatch): reload and try again."""
@@ -86,7 +88,7 @@ class IntentRepository:
             customer_email_enc=self.cipher.seal(customer.email, "customer.email"),
             customer_phone_enc=self.cipher.seal(customer.phone, "customer.phone"),
             qr_format=extras.qr_format, qr_content=extras.qr_content,
-            payment_link=extras.payment_link, provider_data=extras.provider_data,
+            payment_link=extras.payment_link, provider_data=self._seal_data(extras.provider_data),
             metadata_=extras.metadata, amount_refunded=intent.amount_refunded,
             expires_at=intent.expires_at, created_at=intent.created_at,
             updated_at=intent.created_at, next_poll_at=next_poll_at, poll_attempts=0,
@@ -176,6 +178,19 @@ class IntentRepository:
             query = query.where(PaymentIntentRow.business_id == business_id)
         return (await self.session.execute(_locked(query, for_update))).scalar_one_or_none()
 
+    # A provider's wire object may echo the payer (PayU's WebCheckout form carries buyerEmail
+    # and telephone), so it is sealed like the customer columns; unsealed rows still read.
+    def _seal_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        if not data:
+            return {}
+        return {_SEALED: self.cipher.seal(msgspec.json.encode(data).decode(), _SEALED)}
+
+    def _open_data(self, stored: dict[str, Any] | None) -> dict[str, Any]:
+        if stored and set(stored) == {_SEALED}:
+            opened: dict[str, Any] = msgspec.json.decode(self.cipher.open(stored[_SEALED], _SEALED) or "{}")
+            return opened
+        return stored or {}
+
     def _extras(self, row: PaymentIntentRow) -> IntentExtras:
         customer = Customer(
             name=self.cipher.open(row.customer_name_enc, "customer.name"),
@@ -186,7 +201,7 @@ class IntentRepository:
         return IntentExtras(
             customer=customer if has_customer else None, qr_format=row.qr_format,
             qr_content=row.qr_content, payment_link=row.payment_link,
-            provider_data=row.provider_data or {}, metadata=row.metadata_ or {},
+            provider_data=self._open_data(row.provider_data), metadata=row.metadata_ or {},
         )
 
 

@@ -34,6 +34,7 @@ from services.http.ratelimit import (
 )
 from services.http.redaction import install_redaction
 from services.http.routes import CONTROLLERS
+from services.http.strict import strict_json_body
 from services.metrics import instrument as instrument_metrics
 from webhooks.routes import ROUTE_HANDLERS
 
@@ -64,6 +65,7 @@ def create_app(deps: Deps) -> Litestar:
         exception_handlers={Exception: exception_to_problem},
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
+        before_request=strict_json_body,
     )
     app.asgi_handler = OverheadMiddleware(app.asgi_handler)
     instrument_metrics(app)  # outermost: times the whole request, counts 404s too

@@ -32,7 +32,8 @@ class BusinessController(Controller):
     @get("/{business_id:str}", guards=[requires(BUSINESS_READ, tenant=False)],
          operation_id="GetBusiness")
     async def show(self, business_id: PathId, principal: Caller, deps: DepsParam) -> BusinessOut:
-        """A business; callers other than admins see only their own."""
-        if principal.role != "admin" and principal.business_id != business_id:
+        """A business. Only a platform admin (a token bound to no business) sees any."""
+        platform_admin = principal.role == "admin" and principal.business_id is None
+        if not platform_admin and principal.business_id != business_id:
             raise NotFound(f"business {business_id} not found")
         return business_out(await businesses.get_business(business_id, deps))

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
 from domain import errors as de
 from domain.provider import (
@@ -151,10 +151,14 @@ def _field_error(item: dict[str, Any]) -> FieldError:
     return FieldError(field=field, message=message)
 
 
+def _from_serialization(exc: BaseException) -> bool:
+    return isinstance(exc.__cause__, SerializationException)
+
+
 def _http(exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
     detail = exc.detail or _TITLES.get(status, "error")
-    if status == 400 and "JSON is malformed" in detail:
+    if status == 400 and ("JSON is malformed" in detail or _from_serialization(exc)):
         return problem(400, "malformed_json", "the request body is not valid JSON")
     if status == 413:
         detail = "the request body is larger than this API accepts"
