@@ -48,6 +48,8 @@ LOCALES: dict[str, Locale] = {
     "AR": Locale("es-AR", "$ ", ".", ","),
     "CL": Locale("es-CL", "$", ".", ","),
 }
+PROVIDER_NAMES = {"conekta": "Conekta", "payu": "PayU", "mercadopago": "Mercado Pago",
+                  "khipu": "Khipu"}
 CURRENCY_NAMES = {"MXN": "pesos mexicanos", "COP": "pesos colombianos",
                   "ARS": "pesos argentinos", "CLP": "pesos chilenos"}
 
@@ -187,7 +189,7 @@ def render_page(intent: PaymentIntent, extras: IntentExtras, business: Business,
         "currency": intent.amount.currency,
         "currency_name": CURRENCY_NAMES.get(intent.amount.currency, intent.amount.currency),
         "description_html": description, "state_texts": texts, "status_text": STATE_TEXT[state],
-        "provider": intent.provider, **_fragments(extras),
+        "provider": PROVIDER_NAMES.get(intent.provider, intent.provider), **_fragments(extras),
     })
 
 
