@@ -35,6 +35,7 @@ from providers.base import add_call_observer
 from providers.registry import specs
 from services.bootstrap import Deps
 from services.db.tables import OutboxRow
+from services.http.params import DepsParam
 
 # Seconds. Loopback requests sit in the low milliseconds; provider calls reach seconds.
 _BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -194,7 +195,7 @@ class MetricsController(Controller):
     tags = ["Health"]
 
     @get("/", operation_id="Metrics")
-    async def metrics(self, request: Request[Any, Any, Any], deps: Deps) -> Response[bytes]:
+    async def metrics(self, request: Request[Any, Any, Any], deps: DepsParam) -> Response[bytes]:
         """Every metric of this process, as text or OpenMetrics as the scraper's Accept asks."""
         await refresh_outbox(deps)
         encode, content_type = choose_encoder(request.headers.get("accept", ""))
