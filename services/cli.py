@@ -160,6 +160,20 @@ def run_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refunds_arguments(parser: argparse.ArgumentParser) -> None:
+    from services import refund_batch_client
+
+    refund_batch_client.configure(parser)
+
+
+@command("refunds", "finance refund batches against a running Cobro: submit a CSV, follow it",
+         arguments=_refunds_arguments)
+def run_refunds(args: argparse.Namespace) -> int:
+    from services import refund_batch_client
+
+    return refund_batch_client.run(args)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="cobro", description="Cobro payment orchestration")
     sub = root.add_subparsers(dest="command", required=True, metavar="command")

@@ -6,7 +6,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
+import re
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +26,7 @@ pytestmark = pytest.mark.e2e
 
 METHOD = {"MX": "link", "CO": "cash", "AR": "qr", "CL": "link"}  # CO cash refunds are manual
 CSV = {"content-type": "text/csv"}
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +149,50 @@ async def test_only_finance_of_the_same_business_sees_a_batch(stack: Stack) -> N
                                     headers=stack.auth(other_finance))
     assert canceled.status_code == 404
     assert (await _wait_done(stack, batch_id, finance))["counts"]["succeeded"] == 1
+
+
+async def _cobro(stack: Stack, token: str, *args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", "refunds", *args, "--url", stack.api_url,
+        "--token", token, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT, env={**os.environ, "COLUMNS": "200"})
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode or 0, out.decode()
+
+
+async def test_the_command_line_submits_follows_and_summarises_a_batch(
+        stack: Stack, tmp_path: Path) -> None:
+    finance, merchant = await _finance(stack, "CL")
+    intent = await paid_intent(stack, merchant, "CL", "link", amount=9_000)
+    path = tmp_path / "returns.csv"
+    path.write_text(f"payment_intent_id,amount,reason\n{intent['id']},4000,a\n"
+                    f"{intent['id']},,rest\n{intent['id']},1,too late\n")
+    code, out = await _cobro(stack, finance, "submit", str(path))
+    assert code == 3, out  # one line failed
+    batch_id = re.search(r"batch (rb_\w+) queued: 3 lines", out)
+    assert batch_id is not None, out
+    assert "completed" in out
+    assert re.search(r"│\s+3\s+│\s+2\s+│\s+1\s+│\s+0\s+│", out), out
+    assert "already_refunded" in out or "exceeds_amount" in out
+
+    again, out_again = await _cobro(stack, finance, "submit", str(path))
+    assert again == 3
+    assert f"batch {batch_id.group(1)} queued" in out_again  # same file: same batch, no new refunds
+    code, out = await _cobro(stack, finance, "status", batch_id.group(1))
+    assert code == 3
+    assert f"refund batch {batch_id.group(1)}: completed" in out
+    shown = await stack.api.get(f"/v1/payment-intents/{intent['id']}", headers=stack.auth(merchant))
+    assert shown.json()["amount_refunded"] == 9_000
+
+
+async def test_the_command_line_prints_every_problem_of_a_refused_file(
+        stack: Stack, tmp_path: Path) -> None:
+    finance, _ = await _finance(stack, "CL")
+    path = tmp_path / "bad.csv"
+    path.write_text("payment_intent_id,amount,reason\npi_nope,10.5,x\npi_nope,,x\n")
+    code, out = await _cobro(stack, finance, "submit", str(path))
+    assert code == 1
+    assert "nothing was refunded" in out
+    assert re.search(r"│ 2\s+│ amount", out), out
+    assert re.search(r"│ 3\s+│ payment_intent_id", out), out
+    assert "unknown payment intent pi_nope" in out
