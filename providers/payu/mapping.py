@@ -165,8 +165,14 @@ def checkout_fields(config: PayuConfig, request: CreatePaymentRequest, signature
     return {key: value for key, value in fields.items() if value}
 
 
+# A link is shown as a QR and stored and logged like any URL, so it never carries the payer's
+# contact details; PayU's page asks for them. The POSTed form (kept sealed) may carry them.
+PAYER_FIELDS = frozenset({"buyerEmail", "buyerFullName", "telephone"})
+
+
 def checkout_link(action: str, fields: dict[str, str]) -> str:
-    return f"{action}?{urlencode(fields)}"
+    public = {key: value for key, value in fields.items() if key not in PAYER_FIELDS}
+    return f"{action}?{urlencode(public)}"
 
 
 def from_epoch_ms(value: Any) -> datetime | None:

@@ -32,10 +32,7 @@ async def every_cell_as_text(stack) -> str:
     return "\n".join(dumps)
 
 
-LEAKY = pytest.mark.xfail(strict=True, reason=(
-    "the PayU adapter puts buyerEmail/telephone in the WebCheckout link it returns, which "
-    "becomes payment_link/qr_content; change requested in providers/payu"))
-CASES = [pytest.param(c, m, marks=LEAKY if c == "CO" and m != "cash" else ())
+CASES = [pytest.param(c, m)
          for c, methods in METHODS.items() for m in methods]
 
 
