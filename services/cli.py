@@ -9,8 +9,10 @@ with one line naming it.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import msgspec
 
@@ -62,10 +64,35 @@ def run_api(args: argparse.Namespace) -> int:
     settings = settings_or_exit()
     deps = bootstrap(settings)
     app = create_app(deps)
+    if settings.redis_url:
+        app.on_startup.append(_queue_webhooks_to_worker(deps))
     app.on_shutdown.append(deps.aclose)
     uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower(),
                 proxy_headers=True)
     return 0
+
+
+def _queue_webhooks_to_worker(deps: Any) -> Any:
+    """With Redis configured, inbound webhooks are applied by the worker, not by the API."""
+
+    async def connect() -> None:
+        from arq import create_pool
+        from arq.connections import RedisSettings
+
+        from services.worker.jobs_webhooks import install_dispatch
+        from services.worker.queue import ArqQueue
+        from services.worker.serializer import deserialize, serialize
+
+        try:
+            pool = await create_pool(RedisSettings.from_dsn(deps.settings.redis_url),
+                                     job_serializer=serialize, job_deserializer=deserialize)
+        except Exception:  # Redis down must not stop the API: webhooks are applied here
+            logging.getLogger("cobro.api").warning("Redis unreachable: webhooks apply in the API")
+            return
+        install_dispatch(deps, ArqQueue(pool))
+        deps.extras.setdefault("closers", []).append(pool.aclose)
+
+    return connect
 
 
 def _token_arguments(parser: argparse.ArgumentParser) -> None:

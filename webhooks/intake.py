@@ -26,6 +26,7 @@ from litestar.params import FromPath
 
 from domain.provider import InvalidSignature, MalformedWebhook, ProviderEvent, WebhookRequest
 from services.bootstrap import Deps
+from services.http.params import DepsParam
 from webhooks import store
 from webhooks.process import dispatcher
 
@@ -45,12 +46,6 @@ def _problem(status: int, title: str, detail: str) -> Response[dict[str, Any]]:
     return Response(body, status_code=status, media_type=PROBLEM)
 
 
-def app_deps(request: Request[Any, Any, Any]) -> Deps:
-    """The process's Deps, which the app factory keeps in ``app.state.deps``."""
-    deps: Deps = request.app.state.deps
-    return deps
-
-
 def _query(request: Request[Any, Any, Any]) -> dict[str, str]:
     # From the raw query string: Mercado Pago signs ``data.id`` exactly as it sent it.
     return dict(parse_qsl(request.scope.get("query_string", b"").decode("latin-1"),
@@ -65,9 +60,9 @@ async def _read(request: Request[Any, Any, Any], deps: Deps) -> WebhookRequest:
 
 @post("/webhooks/{provider:str}", status_code=200, operation_id="receiveProviderWebhook",
       tags=["webhooks"], summary="Inbound provider webhook (provider signature, no JWT)")
-async def receive_webhook(request: Request[Any, Any, Any], provider: FromPath[str]) -> Response[Any]:
+async def receive_webhook(request: Request[Any, Any, Any], provider: FromPath[str],
+                          deps: DepsParam) -> Response[Any]:
     """Verify a provider's webhook, store it once, and hand it off to be applied."""
-    deps = app_deps(request)
     if not deps.providers.knows(provider):
         return _problem(404, "Unknown provider", f"no provider {provider!r} is configured")
     adapter = deps.providers.by_name(provider)
@@ -94,5 +89,8 @@ async def _store(deps: Deps, webhook: WebhookRequest, event: ProviderEvent) -> b
                                          received_at=webhook.received_at or deps.clock())
     if row_id is None:
         return False
-    await dispatcher(deps)(row_id)
+    try:
+        await dispatcher(deps)(row_id)
+    except Exception:  # the row is stored: the sweep hands it on once the queue is back
+        log.warning("webhook %s stored; hand-off failed, the sweep will retry it", row_id)
     return True
