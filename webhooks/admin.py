@@ -14,16 +14,18 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, FromQuery, Parameter
 from sqlalchemy import Select, and_, or_, select
 
+from services.bootstrap import Deps
 from services.db.tables import WebhookEventRow
+from services.http.auth import principal_of
+from services.http.errors import HttpProblem
+from services.http.params import DepsParam
 from webhooks import store
-from webhooks.intake import app_deps
 from webhooks.process import dispatcher
 
 MAX_LIMIT = 100
@@ -31,10 +33,8 @@ MAX_LIMIT = 100
 
 def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard: the authenticated caller must have role ``admin``."""
-    auth = connection.scope.get("auth")
-    role = auth.get("role") if isinstance(auth, dict) else getattr(auth, "role", None)
-    if role != "admin":
-        raise PermissionDeniedException("webhook events are visible to admins only")
+    if principal_of(connection).role != "admin":
+        raise HttpProblem(403, "forbidden", "webhook events are visible to admins only")
 
 
 class WebhookEventOut(msgspec.Struct, kw_only=True):
@@ -75,7 +75,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         return msgspec.json.decode(raw, type=tuple[datetime, str])
     except (binascii.Error, ValueError, msgspec.DecodeError, msgspec.ValidationError):
-        raise ValidationException("cursor is not one this API returned") from None
+        raise HttpProblem(400, "invalid_cursor", "cursor is not one this API returned") from None
 
 
 class Filters(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,7 +113,7 @@ class WebhookEventsController(Controller):
     guards = [admin_only]
 
     @get("/", operation_id="listWebhookEvents")
-    async def list_events(self, request: Request[Any, Any, Any],
+    async def list_events(self, deps: DepsParam,
                           provider: FromQuery[str | None] = None,
                           status: FromQuery[str | None] = None,
                           received_from: FromQuery[datetime | None] = None,
@@ -123,17 +123,15 @@ class WebhookEventsController(Controller):
         """Inbound webhooks, newest first, filtered by provider, status and receive time."""
         filters = Filters(provider=provider, status=status, received_from=received_from,
                           received_to=received_to)
-        return await page(request, filters, cursor, limit)
+        return await page(deps, filters, cursor, limit)
 
     @post("/{event_id:str}/replay", status_code=202, operation_id="replayWebhookEvent")
-    async def replay(self, request: Request[Any, Any, Any], event_id: FromPath[str]) -> WebhookEventOut:
+    async def replay(self, deps: DepsParam, event_id: FromPath[str]) -> WebhookEventOut:
         """Apply a stored webhook again (after fixing whatever made it orphan or fail)."""
-        return await replay_event(request, event_id)
+        return await replay_event(deps, event_id)
 
 
-async def page(request: Request[Any, Any, Any], filters: Filters, cursor: str | None,
-               limit: int) -> WebhookEventList:
-    deps = app_deps(request)
+async def page(deps: Deps, filters: Filters, cursor: str | None, limit: int) -> WebhookEventList:
     async with deps.db.session() as session:
         rows = list((await session.execute(list_query(filters, cursor, limit))).scalars())
     more = len(rows) > limit
@@ -142,11 +140,10 @@ async def page(request: Request[Any, Any, Any], filters: Filters, cursor: str | 
                             next_cursor=encode_cursor(rows[-1]) if more else None)
 
 
-async def replay_event(request: Request[Any, Any, Any], event_id: str) -> WebhookEventOut:
-    deps = app_deps(request)
+async def replay_event(deps: Deps, event_id: str) -> WebhookEventOut:
     async with deps.db.session() as session, session.begin():
         if not await store.reopen(session, event_id):
-            raise NotFoundException(f"webhook event {event_id} not found")
+            raise HttpProblem(404, "not_found", f"webhook event {event_id} not found")
         row = await store.get(session, event_id)
         assert row is not None
         out = event_out(row)

@@ -1,7 +1,7 @@
 """Route handlers the API mounts for inbound webhooks and their admin inspection.
 
-``create_app`` mounts everything in ``ROUTE_HANDLERS`` and keeps the process's ``Deps`` in
-``app.state.deps`` (the handlers read it there). It should also call
+``create_app`` mounts everything in ``ROUTE_HANDLERS``; the handlers take the process's
+``Deps`` from the app-level ``deps`` dependency. It should also call
 ``webhooks.process.install(deps)`` at start-up so orphan re-matching is wired before the first
 intent is created; intake installs it lazily otherwise.
 """

@@ -1,8 +1,9 @@
 """The webhook end-to-end environment: all four providers' simulators and Cobro's webhook
 routes, each on a real port, over a fresh PostgreSQL database.
 
-Until the API's app factory and the shared harness (tests/support) land, Cobro here is a
-minimal Litestar app that mounts ``webhooks.routes.ROUTE_HANDLERS`` over ``bootstrap()``.
+Cobro is the real API (``services.http.app.create_app``) over ``bootstrap()``; the webhook
+suites build their own settings (Conekta's key pair, short signature tolerances) instead of
+the shared ``cobro_stack`` harness.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ import msgspec
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from litestar import Litestar
-from litestar.datastructures import State
 from sqlalchemy import func, select
 
 from domain.commands import CreateBusiness, CreatePaymentIntent
@@ -34,10 +33,10 @@ from services.bootstrap import Deps, bootstrap
 from services.db.tables import OutboxRow, WebhookEventRow
 from services.handlers.businesses import create_business
 from services.handlers.payments import create_payment_intent
+from services.http.app import create_app
 from services.settings import Settings
 from webhooks.dispatch import DISPATCH_KEY
 from webhooks.process import install
-from webhooks.routes import ROUTE_HANDLERS
 
 COUNTRY = {"conekta": "MX", "payu": "CO", "mercadopago": "AR", "khipu": "CL"}
 CURRENCY = {"conekta": "MXN", "payu": "COP", "mercadopago": "ARS", "khipu": "CLP"}
@@ -154,10 +153,8 @@ async def _environment(pg_url: str, keys: tuple[str, str], **options: Any) -> As
                             provider_configs=provider_configs(sim_url, keys, **options))
         deps = bootstrap(settings)
         install(deps)
-        app = Litestar(route_handlers=ROUTE_HANDLERS, state=State({"deps": deps}),
-                       openapi_config=None)
         try:
-            async with serving(app, port=port) as url:
+            async with serving(create_app(deps), port=port) as url:
                 yield Env(url, deps, sim, sim_app.state.sims)
                 await asyncio.wait_for(deps.extras[DISPATCH_KEY].drain(), 30)
         finally:

@@ -13,8 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
-from litestar.datastructures import State
 
 from domain import payment as pay
 from domain.business import Business
@@ -33,12 +31,14 @@ from providers.simulator.server import serving
 from services.bootstrap import Deps, bootstrap
 from services.db.migrate import upgrade
 from services.db.repositories import IntentExtras
+from services.http.app import create_app
+from services.http.auth import mint_token
 from services.ids import new_id
 from services.settings import Settings
 from webhooks.process import install
-from webhooks.routes import ROUTE_HANDLERS
 
 SECRET = "fake-webhook-secret"
+JWT_SECRET = "webhook-tests-jwt-secret-" + "x" * 32
 
 
 class FakeProvider:
@@ -110,16 +110,9 @@ def event_body(event_id: str, *, ref: str | None = None, intent: str | None = No
     return json.dumps(fields).encode()
 
 
-def fake_auth(app: Any) -> Any:
-    """Stands in for the API's JWT middleware: ``x-test-role`` becomes the caller's role."""
-
-    async def middleware(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            role = dict(scope["headers"]).get(b"x-test-role")
-            scope["auth"] = {"role": role.decode()} if role else None
-        await app(scope, receive, send)
-
-    return middleware
+def bearer(role: str, business_id: str | None = None) -> dict[str, str]:
+    token = mint_token(JWT_SECRET, sub=f"{role}-1", role=role, business_id=business_id)
+    return {"authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
@@ -143,7 +136,7 @@ def fake() -> FakeProvider:
 @pytest.fixture
 async def deps(db_url: str, fake: FakeProvider) -> AsyncIterator[Deps]:
     settings = Settings(database_url=db_url, encryption_keys={"k1": os.urandom(32)},
-                        current_key_id="k1", jwt_hs256_secret="x" * 32)
+                        current_key_id="k1", jwt_hs256_secret=JWT_SECRET)
     deps = bootstrap(settings, providers=FakeProviders(fake))  # type: ignore[arg-type]
     install(deps)
     yield deps
@@ -152,9 +145,7 @@ async def deps(db_url: str, fake: FakeProvider) -> AsyncIterator[Deps]:
 
 @pytest.fixture
 async def cobro(deps: Deps) -> AsyncIterator[httpx.AsyncClient]:
-    app = Litestar(route_handlers=ROUTE_HANDLERS, state=State({"deps": deps}),
-                   middleware=[fake_auth], openapi_config=None)
-    async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+    async with serving(create_app(deps)) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
         yield client
 
 

@@ -15,6 +15,7 @@ from services.db.tables import WebhookEventRow
 from services.ids import new_id
 from tests.integration.webhooks.conftest import (
     FakeProvider,
+    bearer,
     event_body,
     make_business,
     make_intent,
@@ -22,7 +23,7 @@ from tests.integration.webhooks.conftest import (
 from tests.integration.webhooks.test_webhook_intake import outbox_count, post, rows, settle
 from webhooks.process import MAX_ATTEMPTS, process_webhook_event, sweep
 
-ADMIN = {"x-test-role": "admin"}
+ADMIN = bearer("admin")
 
 
 async def intent_status(deps: Deps, intent_id: str) -> IntentStatus:
@@ -171,11 +172,12 @@ async def test_the_listing_filters_by_receive_time(cobro: httpx.AsyncClient,
 
 
 async def test_only_admins_see_webhook_events(cobro: httpx.AsyncClient, deps: Deps) -> None:
-    merchant = await cobro.get("/v1/webhook-events", headers={"x-test-role": "merchant"})
+    business = await make_business(deps)
+    merchant = await cobro.get("/v1/webhook-events", headers=bearer("merchant", business.id))
     anonymous = await cobro.post("/v1/webhook-events/whe_x/replay")
 
     assert merchant.status_code == 403
-    assert anonymous.status_code == 403
+    assert anonymous.status_code == 401
 
 
 async def test_a_replay_applies_an_orphan_once_its_intent_exists(
