@@ -24,6 +24,7 @@ from services.settings import Settings, load_settings
 from services.worker import (  # noqa: F401 (imported to register their jobs)
     jobs_confirmations,
     jobs_events,
+    jobs_maintenance,
     jobs_outbound,
     jobs_refund_batches,
 )
@@ -40,6 +41,7 @@ CRONS: tuple[tuple[str, int], ...] = (
     ("outbound.sweep", 10),
     ("webhooks.sweep", 30),
     ("refund_batches.sweep", 5),
+    ("maintenance.expire_idempotency_keys", 60),
 )
 
 
