@@ -16,6 +16,7 @@ from domain.payment import PaymentMethod
 from services.bootstrap import Deps
 from services.db.tables import RefundRow
 from services.db.tables_batches import RefundBatchLineRow
+from services.errors import NotFound
 from services.handlers.refund_batches import (
     SubmitRefundBatch,
     cancel_refund_batch,
@@ -24,6 +25,7 @@ from services.handlers.refund_batches import (
     refund_batch_report,
     refund_id_for,
     submit_refund_batch,
+    unfinished_refund_batches,
 )
 from services.refund_batch_csv import BatchLine, parse_csv, render_report
 from tests.integration.batches.conftest import Business, CountingProvider, Paid
@@ -213,8 +215,6 @@ async def test_another_business_never_sees_the_batch(
     mine, other = await business("MX"), await business("MX")
     intents = await paid(mine, "MX", 1)
     batch_id = await _submit(deps, mine, _file(intents, 2, seed=1))
-    from services.errors import NotFound
-
     with pytest.raises(NotFound):
         await get_refund_batch(batch_id, other, deps)
     with pytest.raises(NotFound):
@@ -227,3 +227,27 @@ async def test_another_business_never_sees_the_batch(
 def test_batch_lines_keep_their_file_line_numbers() -> None:
     lines, _ = parse_csv(b"payment_intent_id,amount,reason\n\npi_1,5,x\n")
     assert lines == [BatchLine(line=3, payment_intent_id="pi_1", amount=5, reason="x")]
+
+
+async def test_a_run_out_of_budget_leaves_lines_queued_for_the_next_run(
+        deps: Deps, fakes: dict[str, CountingProvider], business: Business, paid: Paid) -> None:
+    business_id = await business("CL")
+    intents = await paid(business_id, "CL", 3)
+    batch_id = await _submit(deps, business_id, _file(intents, 12, seed=2))
+    assert await process_refund_batch(batch_id, deps, budget_seconds=0) is False
+    paused = await get_refund_batch(batch_id, None, deps)
+    assert (paused.batch.status, paused.counts.queued) == ("processing", 12)
+    assert sum(fakes["CL"].refund_calls.values()) == 0
+    assert await process_refund_batch(batch_id, deps) is True
+    assert (await get_refund_batch(batch_id, None, deps)).batch.status == "completed"
+
+
+async def test_the_sweep_lists_queued_and_interrupted_batches_only(
+        deps: Deps, business: Business, paid: Paid) -> None:
+    business_id = await business("CL")
+    intents = await paid(business_id, "CL", 2)
+    queued, running, done = [await _submit(deps, business_id, _file(intents, 2, seed=n))
+                             for n in range(3)]
+    await process_refund_batch(running, deps, budget_seconds=0)
+    await process_refund_batch(done, deps)
+    assert sorted(await unfinished_refund_batches(deps)) == sorted([queued, running])
