@@ -87,7 +87,7 @@ def batch_refused(_: Request[Any, Any, Any], exc: rb.BatchRefused) -> Response[B
 class RefundBatchController(Controller):
     path = "/v1/refund-batches"
     tags = ["Refund batches"]
-    exception_handlers = {rb.BatchRefused: batch_refused}  # type: ignore[dict-item]
+    exception_handlers = {rb.BatchRefused: batch_refused}
 
     @post("/", status_code=202, guards=[requires(REFUND_WRITE), finance_only],
           operation_id="CreateRefundBatch")
