@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from pathlib import Path
 
 import msgspec
@@ -126,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(demo(args))
     except OSError as exc:  # a port in use is the likely one
-        print(f"cobro demo: {exc} (choose others with --port / --sim-port)")
+        print(f"cobro demo: {exc} (choose others with --port / --sim-port)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         with contextlib.suppress(Exception):

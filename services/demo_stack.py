@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,15 @@ async def ensure_businesses(deps: Deps, settings: Settings) -> list[DemoBusiness
     return made
 
 
+def ensure_free(port: int) -> None:
+    """Fail before anything starts (uvicorn would exit the process) if ``port`` is taken."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise OSError(f"port {port} on {HOST} is already in use") from None
+
+
 @contextlib.asynccontextmanager
 async def serve(app: Any, port: int) -> AsyncIterator[str]:
     """Serve ``app`` on ``HOST:port`` in this event loop until the block ends."""
@@ -92,7 +102,7 @@ async def serve(app: Any, port: int) -> AsyncIterator[str]:
                             access_log=False,
                             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
     server = uvicorn.Server(config)
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign] # ours
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment] # ours
     task = asyncio.get_running_loop().create_task(server.serve())
     while not server.started:
         if task.done():
@@ -111,6 +121,10 @@ async def running(data_dir: Path, *, port: int = 8000, sim_port: int = 8001
                   ) -> AsyncIterator[DemoStack]:
     """The whole embedded Cobro; port 0 picks a free port."""
     port, sim_port = port or free_port(HOST), sim_port or free_port(HOST)
+    if port == sim_port:
+        raise OSError(f"the API and the simulator cannot share port {port}")
+    for taken in (port, sim_port):
+        ensure_free(taken)
     api_url, sim_url = f"http://{HOST}:{port}", f"http://{HOST}:{sim_port}"
     settings = demo_settings(data_dir, api_url, sim_url)
     await upgrade(settings.database_url)

@@ -60,7 +60,7 @@ async def watch_until(client: httpx.AsyncClient, url: str, auth: dict[str, str],
                     return
 
 
-async def _eventually(what: str, probe: Callable[[], Awaitable[T]]) -> T:
+async def _eventually(what: str, probe: Callable[[], Awaitable[T | None]]) -> T:
     deadline = time.monotonic() + STEP_TIMEOUT
     while time.monotonic() < deadline:
         result = await probe()

@@ -17,7 +17,8 @@ comment line every ``HEARTBEAT_SECONDS`` so proxies keep the connection open::
 A bus message (services.http.live_bus) only wakes the stream; the status sent is re-read from
 the database, so messages arriving late or out of order across replicas can never show a
 stale status, and each heartbeat re-reads it too, in case a message was lost. The stream ends
-after a status nothing can follow (``requires_review``, ``refunded``).
+after a status nothing can follow (``requires_review``, ``refunded``), or when the bus closes
+at shutdown. ``deps.extras["live_heartbeat"]`` overrides the heartbeat period (tests).
 """
 
 from __future__ import annotations
