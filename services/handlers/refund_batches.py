@@ -16,7 +16,8 @@ one payment are refunded in file order; different payments run concurrently, at 
 
 A line ``succeeded`` when its refund was accepted: settled, pending at the provider, or
 created as a manual refund for finance to pay out (its ``error`` column says so); the report
-shows the refund's live status beside it. A line ``failed`` when no refund was made.
+shows the refund's live status beside it. A line ``failed`` when no money moves: refused by
+the invariant (exceeds / already refunded), not refundable, or refused by the provider.
 """
 
 from __future__ import annotations
@@ -200,11 +201,8 @@ async def process_refund_batch(batch_id: str, deps: Deps, *,
         await uow.commit()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget_seconds if budget_seconds is not None else None
-    by_intent: dict[str, list[BatchLineState]] = {}
-    for line in lines:  # already in file order
-        by_intent.setdefault(line.intent_id, []).append(line)
     async with asyncio.TaskGroup() as group:
-        for same_payment in by_intent.values():
+        for same_payment in _by_intent(lines):
             group.create_task(_run_lines(batch, same_payment, deps, deadline))
     async with deps.uow() as uow:
         repo = RefundBatchRepository(uow.session)
@@ -226,6 +224,13 @@ def _limiter(deps: Deps, provider: str) -> asyncio.Semaphore:
         limit = int(deps.extras.get("refund_batch.concurrency", PER_PROVIDER_CONCURRENCY))
         limiters[provider] = asyncio.Semaphore(limit)
     return limiters[provider]
+
+
+def _by_intent(lines: list[BatchLineState]) -> list[list[BatchLineState]]:
+    grouped: dict[str, list[BatchLineState]] = {}
+    for line in lines:  # already in file order, and so is each group
+        grouped.setdefault(line.intent_id, []).append(line)
+    return list(grouped.values())
 
 
 async def _run_lines(batch: RefundBatch, lines: list[BatchLineState], deps: Deps,
