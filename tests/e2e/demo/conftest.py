@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -45,3 +47,23 @@ async def settle(stack: DemoStack, provider: str, ref: str, outcome: str = "paid
         response = await client.post(f"/_simulator/{provider}/payments/{ref}/complete",
                                      json={"outcome": outcome})
     assert response.status_code == 200, response.text
+
+
+class Stream:
+    """Reads one SSE response line by line; ``event()`` is the next ``status`` data."""
+
+    def __init__(self, lines: AsyncIterator[str]) -> None:
+        self.lines = lines
+        self.comments: list[str] = []
+
+    async def event(self, timeout: float = 10.0) -> dict[str, str]:
+        async def next_data() -> dict[str, str]:
+            async for line in self.lines:
+                if line.startswith(":"):
+                    self.comments.append(line)
+                elif line.startswith("data:"):
+                    data: dict[str, str] = json.loads(line[5:])
+                    return data
+            raise AssertionError("the stream ended")
+
+        return await asyncio.wait_for(next_data(), timeout)

@@ -3,35 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from tests.e2e.demo.conftest import auth, business, create_intent, settle
+from tests.e2e.demo.conftest import Stream, auth, business, create_intent, settle
 
 pytestmark = pytest.mark.e2e
-
-
-class Stream:
-    """Reads one SSE response line by line; ``event()`` is the next ``status`` data."""
-
-    def __init__(self, lines: AsyncIterator[str]) -> None:
-        self.lines = lines
-        self.comments: list[str] = []
-
-    async def event(self, timeout: float = 10.0) -> dict[str, str]:
-        async def next_data() -> dict[str, str]:
-            async for line in self.lines:
-                if line.startswith(":"):
-                    self.comments.append(line)
-                elif line.startswith("data:"):
-                    data: dict[str, str] = json.loads(line[5:])
-                    return data
-            raise AssertionError("the stream ended")
-
-        return await asyncio.wait_for(next_data(), timeout)
 
 
 async def test_the_stream_sends_the_current_status_first_then_the_change(demo):
