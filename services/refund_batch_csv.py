@@ -168,5 +168,12 @@ def render_report(lines: Iterable[ReportLine]) -> str:
     writer.writerow(REPORT_HEADER)
     for r in lines:
         writer.writerow([r.line, r.payment_intent_id, "" if r.amount is None else r.amount,
-                         r.status, r.refund_id or "", r.refund_status or "", r.error or ""])
+                         r.status, r.refund_id or "", r.refund_status or "", _cell(r.error)])
     return out.getvalue()
+
+
+def _cell(text: str | None) -> str:
+    # Errors may quote a provider's words; a spreadsheet must not run them as a formula.
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text or ""

@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 from services.bootstrap import Deps
 from services.db.tables_batches import RefundBatchLineRow, RefundBatchRow
 from services.handlers.refund_batches import BatchRefused, SubmitRefundBatch, submit_refund_batch
-from services.refund_batch_csv import MAX_ROWS, BatchLineIn, LineError, parse_csv, parse_json
+from services.refund_batch_csv import (
+    MAX_ROWS,
+    BatchLineIn,
+    LineError,
+    ReportLine,
+    parse_csv,
+    parse_json,
+    render_report,
+)
 from tests.integration.batches.conftest import Business, Paid
 
 
@@ -98,3 +106,9 @@ def test_json_rows_follow_the_csv_rules_and_number_lines_from_one() -> None:
     assert [(ln.line, ln.amount) for ln in lines] == [(1, 100), (4, None)]
     assert [(e.line, e.field) for e in errors] == [(2, "amount"), (3, "amount")]
     assert "decimal" in errors[0].reason
+
+
+def test_the_report_never_hands_a_spreadsheet_a_formula() -> None:
+    line = ReportLine(line=2, payment_intent_id="pi_1", amount=None, status="failed",
+                      refund_id=None, refund_status=None, error="=HYPERLINK(\"x\")")
+    assert render_report([line]).splitlines()[1] == "2,pi_1,,failed,,,\"'=HYPERLINK(\"\"x\"\")\""
