@@ -133,7 +133,8 @@ async def test_a_malformed_csv_is_refused_with_line_numbered_reasons(stack: Stac
 
 
 async def test_only_finance_of_the_same_business_sees_a_batch(stack: Stack) -> None:
-    finance, merchant = await _finance(stack, "AR")
+    business = await stack.create_business("AR")
+    finance, merchant = stack.token(business, "finance"), stack.token(business)
     other_finance, _ = await _finance(stack, "AR")
     intent = await paid_intent(stack, merchant, "AR", "qr", amount=5_000)
     rows = [{"payment_intent_id": intent["id"], "amount": 1_000}]
@@ -149,6 +150,12 @@ async def test_only_finance_of_the_same_business_sees_a_batch(stack: Stack) -> N
                                     headers=stack.auth(other_finance))
     assert canceled.status_code == 404
     assert (await _wait_done(stack, batch_id, finance))["counts"]["succeeded"] == 1
+    admin = stack.token(business, "admin")
+    assert (await stack.api.get(f"/v1/refund-batches/{batch_id}",
+                                headers=stack.auth(admin))).status_code == 200
+    late = await stack.api.post(f"/v1/refund-batches/{batch_id}/cancel", headers=stack.auth(finance))
+    assert late.status_code == 409
+    assert late.json()["type"] == "urn:cobro:problem:conflict"
 
 
 async def _cobro(stack: Stack, token: str, *args: str) -> tuple[int, str]:
