@@ -67,8 +67,9 @@ def run_api(args: argparse.Namespace) -> int:
     if settings.redis_url:
         app.on_startup.append(_queue_webhooks_to_worker(deps))
     app.on_shutdown.append(deps.aclose)
+    # Open SSE streams would otherwise hold shutdown until the pod is killed.
     uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower(),
-                proxy_headers=True)
+                proxy_headers=True, timeout_graceful_shutdown=5)
     return 0
 
 

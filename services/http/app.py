@@ -22,6 +22,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from services.bootstrap import Deps
+from services.http import live_bus
 from services.http.auth import AuthMiddleware, JwtVerifier, provide_principal
 from services.http.errors import exception_to_problem
 from services.http.idempotency import IdempotencyMiddleware, IdempotencyStore
@@ -50,6 +51,7 @@ def create_app(deps: Deps) -> Litestar:
     store = IdempotencyStore(deps.db, deps.cipher, deps.clock,
                              ttl=timedelta(hours=settings.idempotency_ttl_hours))
     deps.extras["idempotency"] = store
+    live_bus.install(deps)  # publish this replica's own status changes to every SSE stream
     app = Litestar(
         route_handlers=[*CONTROLLERS, *ROUTE_HANDLERS],
         dependencies={

@@ -16,7 +16,10 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*"), "[jwt]"),
     (re.compile(r"(?i)\bbearer\s+[\w.~+/-]+=*"), "Bearer [redacted]"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
-    (re.compile(r"(?<![\w./:])\+?\d[\d ()-]{7,}\d(?![\w./])"), "[phone]"),
+    # A phone number as people write one: a leading + or digit groups with separators. A bare
+    # run of digits is left alone: provider payment ids (Mercado Pago, PayU) look like that.
+    (re.compile(r"(?<![\w./:=])(?:\+\d[\d ()-]{6,}\d|\d{2,4}(?:[ ()-]+\d{2,4}){2,})(?![\w./])"),
+     "[phone]"),
     (re.compile(r"(?i)\b(api[_-]?key|secret|password|token|authorization)(\"?\s*[:=]\s*\"?)[^\s\",}]+"),
      r"\1\2[redacted]"),
 ]

@@ -19,6 +19,7 @@ from arq.worker import Function, func
 
 from services import telemetry
 from services.bootstrap import Deps, bootstrap
+from services.http import live_bus
 from services.notifiers import build_notifiers
 from services.settings import Settings, load_settings
 from services.worker import (  # noqa: F401 (imported to register their jobs)
@@ -62,6 +63,7 @@ async def on_startup(ctx: dict[str, Any]) -> None:
     telemetry.setup("cobro-worker")
     redis: ArqRedis = ctx["redis"]
     ctx.update(equip(deps, ArqQueue(redis)))
+    live_bus.install(deps)  # changes applied here (webhooks, polls) reach SSE streams at once
     ctx["owns_deps"] = owns_deps
     ctx["relay"] = asyncio.get_running_loop().create_task(relay_forever(deps, ctx["queue"]))
 

@@ -25,6 +25,20 @@ def test_ids_paths_and_amounts_survive():
     assert redact(line) == line
 
 
+@pytest.mark.parametrize("line", [
+    "webhooks/mercadopago?topic=payment&id=123456789012",
+    "provider_ref '98765432101' not found",
+    "payu order 1400449615 approved",
+])
+def test_numeric_provider_ids_are_not_taken_for_phones(line):
+    assert redact(line) == line
+
+
+@pytest.mark.parametrize("phone", ["55 1234 5678", "(55) 1234-5678", "312-555-0199"])
+def test_phones_written_with_separators_are_masked(phone):
+    assert phone not in redact(f"call {phone} now")
+
+
 def test_installed_redaction_masks_arguments_and_tracebacks(caplog):
     install_redaction()
     caplog.set_level(logging.INFO)
