@@ -37,6 +37,7 @@ from services.http.redaction import install_redaction
 from services.http.routes import CONTROLLERS
 from services.http.strict import strict_json_body
 from services.metrics import instrument as instrument_metrics
+from webhooks import process as webhooks_process
 from webhooks.routes import ROUTE_HANDLERS
 
 API_VERSION = "1.0.0"
@@ -52,6 +53,7 @@ def create_app(deps: Deps) -> Litestar:
                              ttl=timedelta(hours=settings.idempotency_ttl_hours))
     deps.extras["idempotency"] = store
     live_bus.install(deps)  # publish this replica's own status changes to every SSE stream
+    webhooks_process.install(deps)  # re-match orphan webhooks as soon as their intent commits
     app = Litestar(
         route_handlers=[*CONTROLLERS, *ROUTE_HANDLERS],
         dependencies={
