@@ -114,7 +114,8 @@ class OutboxRow(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_pending", "relayed_at", "next_attempt_at"),
+        # The relay's scan: due rows (next_attempt_at <= now) in order; done rows hold NULL.
+        Index("ix_outbox_due", "next_attempt_at", "seq"),
         Index("ix_outbox_business_seq", "business_id", "seq"),
     )
 
