@@ -14,9 +14,8 @@ import secrets
 from pathlib import Path
 
 import msgspec
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
+from providers.simulator.conekta import signing_key_pair
 from services.settings import Settings, load_settings
 
 SECRETS_FILE = "secrets.json"
@@ -37,17 +36,9 @@ class DemoSecrets(msgspec.Struct, frozen=True, kw_only=True):
     khipu_secret: str
 
 
-def _rsa_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
-
 
 def new_secrets() -> DemoSecrets:
-    private, public = _rsa_pair()
+    private, public = signing_key_pair()
     return DemoSecrets(
         jwt_secret=secrets.token_urlsafe(48),
         encryption_key=base64.b64encode(secrets.token_bytes(32)).decode(),

@@ -41,6 +41,18 @@ _CARD = {"name": "Ana Lopez", "exp_month": "06", "exp_year": "29", "auth_code": 
          "issuer": "BANAMEX", "account_type": "CREDIT", "country": "MX", "fraud_indicators": []}
 
 
+def signing_key_pair() -> tuple[str, str]:
+    """A fresh (private, public) PEM pair: the simulator signs with the first, Cobro verifies
+    with the second (``COBRO_CONEKTA_SIMULATOR_PRIVATE_KEY`` / ``…_WEBHOOK_PUBLIC_KEY``)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
+
 def error_body(type_: str, code: str, debug: str, param: str | None = None) -> dict[str, Any]:
     """Conekta's error object (conekta/openapi schemas/errors)."""
     return {"details": [{"debug_message": debug, "message": debug, "param": param, "code": code}],

@@ -20,10 +20,9 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from providers.simulator.app import create_simulator_app
+from providers.simulator.conekta import signing_key_pair
 from providers.simulator.core import Simulator
 from providers.simulator.server import free_port, serving
 from services.bootstrap import Deps, bootstrap
@@ -39,12 +38,7 @@ COUNTRY_PROVIDER = {"MX": "conekta", "CO": "payu", "AR": "mercadopago", "CL": "k
 
 @functools.cache
 def _conekta_keys() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
+    return signing_key_pair()
 
 
 def _provider_env(name: str, sim_url: str) -> dict[str, str]:

@@ -11,8 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar import Litestar, Request, post
 
 from domain.money import Money
@@ -31,6 +29,7 @@ from domain.provider import (
 from domain.refund import RefundStatus
 from providers.conekta import ConektaConfig, ConektaProvider, build
 from providers.simulator.app import create_simulator_app
+from providers.simulator.conekta import signing_key_pair
 from providers.simulator.core import Simulator
 from providers.simulator.server import serving
 
@@ -47,12 +46,7 @@ def contract(name: str) -> Any:
 
 @pytest.fixture(scope="module")
 def key_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
+    return signing_key_pair()
 
 
 @pytest.fixture(scope="module")

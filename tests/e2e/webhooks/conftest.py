@@ -16,8 +16,6 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
 from domain.commands import CreateBusiness, CreatePaymentIntent
@@ -27,6 +25,7 @@ from providers.khipu import KhipuConfig
 from providers.mercadopago import MercadoPagoConfig
 from providers.payu import PayuConfig
 from providers.simulator.app import create_simulator_app
+from providers.simulator.conekta import signing_key_pair
 from providers.simulator.core import Delivery, SimPayment, Simulator
 from providers.simulator.server import free_port, serving
 from services.bootstrap import Deps, bootstrap
@@ -45,18 +44,10 @@ MP_SECRET = "mp-webhook-secret"
 PAYU_API_KEY = "4Vj8eK4rloUd272L48hsrarnUA"
 
 
-def rsa_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
-
 
 @pytest.fixture(scope="session")
 def conekta_keys() -> tuple[str, str]:
-    return rsa_pair()
+    return signing_key_pair()
 
 
 def provider_configs(sim_url: str, conekta_keys: tuple[str, str], *,

@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from domain.payment import IntentStatus, PaymentMethod
+from providers.simulator.conekta import signing_key_pair
 from providers.simulator.core import Delivery
-from tests.e2e.webhooks.conftest import KHIPU_SECRET, MP_SECRET, Env, rsa_pair
+from tests.e2e.webhooks.conftest import KHIPU_SECRET, MP_SECRET, Env
 from tests.e2e.webhooks.signing import (
     conekta_digest,
     khipu_resigned,
@@ -25,7 +26,7 @@ from tests.e2e.webhooks.signing import (
 pytestmark = pytest.mark.e2e
 
 HOUR_AGO_MS = int((time.time() - 3600) * 1000)
-OTHER_CONEKTA_KEY = rsa_pair()[0]
+OTHER_CONEKTA_KEY = signing_key_pair()[0]
 
 Attack = Callable[[Delivery], Delivery]
 
