@@ -15,7 +15,7 @@ import msgspec
 from litestar import Litestar, Request, Response, Router, get, post, put
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from providers.simulator.core import Delivery, Knobs, SimPayment, SimulatedFailure, Simulator
 
@@ -57,7 +57,8 @@ def _payment(state: State, provider: str, ref: str) -> SimPayment:
 
 
 @post("/{provider:str}/payments/{ref:str}/complete", status_code=200)
-async def complete(state: State, provider: FromPath[str], ref: FromPath[str], data: Settle) -> dict[str, Any]:
+async def complete(state: State, provider: FromPath[str], ref: FromPath[str],
+                   data: JSONBody[Settle]) -> dict[str, Any]:
     handler = _provider_sim(state, provider)
     payment = _payment(state, provider, ref)
     deliveries = handler.settle(payment, data.outcome, data.amount)
@@ -66,7 +67,7 @@ async def complete(state: State, provider: FromPath[str], ref: FromPath[str], da
 
 
 @put("/{provider:str}/knobs")
-async def set_knobs(state: State, provider: FromPath[str], data: Knobs) -> Knobs:
+async def set_knobs(state: State, provider: FromPath[str], data: JSONBody[Knobs]) -> Knobs:
     _provider_sim(state, provider)
     _sim(state).state(provider).knobs = data
     return data

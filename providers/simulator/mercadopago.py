@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, Response, get, post, put
+from litestar.params import FromPath
 
 from providers.mercadopago import schemas as wire_types
 from providers.mercadopago.config import MercadoPagoConfig
@@ -280,7 +281,7 @@ def _routes(mp: MercadoPagoSim) -> list[Any]:
                               lambda raw: mp.create_preference(raw, key(request)))
 
     @post("/instore/orders/qr/seller/collectors/{user_id:str}/pos/{pos:str}/qrs")
-    async def create_qr(request: AnyRequest, user_id: str, pos: str) -> Response[bytes]:
+    async def create_qr(request: AnyRequest, user_id: FromPath[str], pos: FromPath[str]) -> Response[bytes]:
         return await _guarded(mp, request, "create",
                               lambda raw: mp.create_qr(raw, key(request), user_id, pos))
 
@@ -290,17 +291,17 @@ def _routes(mp: MercadoPagoSim) -> list[Any]:
         return await _guarded(mp, request, "retrieve", lambda _: mp.search(ref))
 
     @get("/v1/payments/{payment_id:str}")
-    async def get_payment(request: AnyRequest, payment_id: str) -> Response[bytes]:
+    async def get_payment(request: AnyRequest, payment_id: FromPath[str]) -> Response[bytes]:
         return await _guarded(mp, request, "retrieve",
                               lambda _: ok(mp.payment_by_id(payment_id)[1]))
 
     @post("/v1/payments/{payment_id:str}/refunds")
-    async def refund(request: AnyRequest, payment_id: str) -> Response[bytes]:
+    async def refund(request: AnyRequest, payment_id: FromPath[str]) -> Response[bytes]:
         return await _guarded(mp, request, "refund",
                               lambda raw: mp.refund(payment_id, raw, key(request)))
 
     @put("/v1/payments/{payment_id:str}")
-    async def cancel(request: AnyRequest, payment_id: str) -> Response[bytes]:
+    async def cancel(request: AnyRequest, payment_id: FromPath[str]) -> Response[bytes]:
         return await _guarded(mp, request, "cancel", lambda raw: mp.cancel(payment_id, raw))
 
     return [create_preference, create_qr, search, get_payment, refund, cancel]
