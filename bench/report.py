@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,15 +64,19 @@ def _row(m: Measurement, limits: Limits) -> str:
 def document(measurements: list[Measurement], limits: Limits, host: Machine, how: str) -> str:
     """results.md: when, where, how, the table, and what each row measures."""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    facts = (f"Measured {when} with `python -m bench.run` on {host.cores} cores ({host.cpu}), "
+             f"{host.system}, Python {host.python}, {host.postgres.split(' (')[0]}; "
+             f"1-minute load average {host.load}.")
+    setup = ("Everything runs on loopback and shares those cores: PostgreSQL, the provider "
+             f"simulator, Cobro's API and the load generator. {how}. There is no Redis, so the "
+             "API applies webhooks itself, after it has answered. Each scenario sends "
+             f"{limits.requests} requests, {limits.concurrency} at a time, and stops after "
+             f"{limits.max_seconds:.0f} s at most.")
     return f"""# Cobro benchmark results
 
-Measured {when} with `python -m bench.run` on {host.cores} cores ({host.cpu}), {host.system},
-Python {host.python}, {host.postgres.split(" (")[0]}; 1-minute load average {host.load}.
+{_wrap(facts)}
 
-Everything runs on loopback and shares those cores: PostgreSQL, the provider simulator,
-Cobro's API and the load generator. {how}. There is no Redis, so the API applies webhooks
-itself, after it has answered. Each scenario sends {limits.requests} requests,
-{limits.concurrency} at a time, and stops after {limits.max_seconds:.0f} s at most.
+{_wrap(setup)}
 
 {table(measurements, limits)}
 
@@ -84,3 +89,7 @@ itself, after it has answered. Each scenario sends {limits.requests} requests,
 - *X-Cobro-Overhead-Ms* is Cobro's own time per request, provider calls excluded, as the API
   reports it. Latencies are client-side, from the load generator.
 """
+
+
+def _wrap(paragraph: str) -> str:
+    return textwrap.fill(paragraph, 92, break_on_hyphens=False, break_long_words=False)
