@@ -19,7 +19,7 @@ import asyncpg
 import httpx
 
 from bench import report, scenarios
-from bench.load import Limits, Measurement, drive
+from bench.load import Call, Limits, Measurement, drive
 from bench.stack import LOOPBACK, asyncpg_url, fresh_database, servers
 
 DEFAULT_ADMIN_URL = os.environ.get("TEST_DATABASE_URL",
@@ -99,12 +99,12 @@ def _split(hooks: list[scenarios.Hook], warmup: int) -> tuple[list[scenarios.Hoo
     return hooks[:cut], hooks[cut:]
 
 
-async def _warm(call: scenarios.Call, count: int, limits: Limits) -> None:
+async def _warm(call: Call, count: int, limits: Limits) -> None:
     await drive("warm-up", call, Limits(requests=count, concurrency=limits.concurrency,
                                         max_seconds=10))
 
 
-async def _phase(name: str, call: scenarios.Call, limits: Limits, warmup: int) -> Measurement:
+async def _phase(name: str, call: Call, limits: Limits, warmup: int) -> Measurement:
     """Warm up (unmeasured; indices past the measured ones, so every request stays distinct),
     then measure."""
     if warmup:
