@@ -24,7 +24,8 @@ def test_checked_in_event_schemas_match_the_domain_events() -> None:
 
 def test_every_event_schema_describes_the_envelope_with_its_data() -> None:
     for name, text in rendered().items():
-        assert '"data"' in text and '"business_id"' in text, name
+        assert '"data"' in text, name
+        assert '"business_id"' in text, name
 
 
 async def test_one_trace_runs_from_the_paying_request_into_the_invoice_job(
@@ -43,9 +44,12 @@ async def test_one_trace_runs_from_the_paying_request_into_the_invoice_job(
     trace_id = request.get_span_context().trace_id
     job = _span(exporter, "dispatch payment_intent.succeeded")
     follow_up = _span(exporter, "dispatch invoice.issued")
-    assert job is not None and job.context.trace_id == trace_id
-    assert job.parent is not None and job.parent.span_id == request.get_span_context().span_id
-    assert follow_up is not None and follow_up.context.trace_id == trace_id
+    assert job is not None
+    assert job.context.trace_id == trace_id
+    assert job.parent is not None
+    assert job.parent.span_id == request.get_span_context().span_id
+    assert follow_up is not None
+    assert follow_up.context.trace_id == trace_id
 
 
 async def _finished(exporter: InMemorySpanExporter, name: str) -> bool:
