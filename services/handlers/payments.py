@@ -80,15 +80,17 @@ async def create_payment_intent(cmd: CreatePaymentIntent, deps: Deps) -> tuple[P
         qr_content=qr.content if qr else None, payment_link=made.payment_link,
         provider_data=made.provider_data, metadata=cmd.metadata,
     )
-    return await _record_new(deps, intent, extras, now)
+    return await _record_new(deps, intent, extras, now, retried=cmd.intent_id is not None)
 
 
-async def _record_new(deps: Deps, intent: PaymentIntent, extras: IntentExtras,
-                      now: datetime) -> tuple[PaymentIntent, IntentExtras]:
+async def _record_new(deps: Deps, intent: PaymentIntent, extras: IntentExtras, now: datetime, *,
+                      retried: bool) -> tuple[PaymentIntent, IntentExtras]:
     transition = pay.open_intent(intent)
     async with deps.uow() as uow:
-        existing = await uow.intents.get_with_extras(intent.id)
-        if existing is not None:  # a retried create that already landed here
+        # Only an id derived from an Idempotency-Key can already exist: a retry whose first
+        # attempt landed here after its caller gave up.
+        existing = await uow.intents.get_with_extras(intent.id) if retried else None
+        if existing is not None:
             return existing
         uow.intents.add(intent, extras, next_poll_at=now + FIRST_POLL_AFTER)
         uow.intents.add_history(intent.id, transition.change)

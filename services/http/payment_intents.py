@@ -16,6 +16,7 @@ import segno
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
+from domain import payment as pay
 from domain.commands import CancelPaymentIntent, ConfirmPaymentIntent, CreatePaymentIntent
 from domain.payment import IntentStatus
 from services.bootstrap import Deps
@@ -47,7 +48,11 @@ class PaymentIntentController(Controller):
             method=data.method, description=data.description or "", reference=data.reference,
             expires_in=data.expires_in, customer=to_customer(data.customer),
             metadata=data.metadata, intent_id=derived_id("pi", principal.tenant, key))
-        intent, _ = await payments.create_payment_intent(cmd, deps)
+        intent, extras = await payments.create_payment_intent(cmd, deps)
+        if intent.version == 0:  # just born: its whole history is its opening
+            base = deps.settings.public_base_url.rstrip("/")
+            return intent_out(intent, extras, base_url=base,
+                              history=[pay.open_intent(intent).change])
         return await _detail(intent.id, principal, deps)
 
     @get("/{intent_id:str}", guards=[requires(READ)], operation_id="GetPaymentIntent")
