@@ -131,6 +131,18 @@ def run_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("migrate", "upgrade the database to the newest schema (the Helm pre-upgrade Job)")
+def run_migrate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from services.db.migrate import upgrade
+
+    settings = settings_or_exit()
+    asyncio.run(upgrade(settings.database_url))
+    print("cobro: database at the newest schema")
+    return 0
+
+
 def _worker_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", action="store_true",
                         help="exit 0 if a worker reported recently (the liveness probe)")
