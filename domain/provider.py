@@ -223,6 +223,13 @@ class IPaymentProvider(Protocol):
         """Refund all or part of a payment through the API."""
         ...
 
+    async def find_refund(self, request: RefundRequest, refund_ref: str | None) -> RefundResult | None:
+        """The provider's word on a refund sent earlier (by Cobro's refund id, or its own
+        ``refund_ref`` when known): its status, or ``None`` when the provider holds no such
+        refund — it never landed, so sending it again cannot refund twice. Raises
+        UnsupportedOperation where the provider cannot look refunds up."""
+        ...
+
     def verify_webhook_signature(self, request: WebhookRequest) -> None:
         """Raise InvalidSignature unless the raw body carries the provider's valid signature."""
         ...

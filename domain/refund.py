@@ -113,10 +113,11 @@ def request_refund(
 
 
 def to_manual(refund: Refund) -> Refund:
-    """A provider refused to refund this payment's actual method by API (known only at refund
-    time, e.g. a link paid in cash): the reserved refund becomes a manual one, still counted."""
-    if refund.status is not R.PENDING or refund.provider_ref is not None:
-        raise IllegalTransition(f"only an unsent pending refund can become manual, not {refund.status}")
+    """Hand a pending refund to finance, still counted against the captured amount: the provider
+    refused this payment's actual method by API (known only at refund time, e.g. a link paid in
+    cash), or its outcome stayed unknown and the provider cannot be asked."""
+    if refund.status is not R.PENDING:
+        raise IllegalTransition(f"only a pending refund can become manual, not {refund.status}")
     return msgspec.structs.replace(refund, status=R.PENDING_MANUAL)
 
 

@@ -87,6 +87,13 @@ class FakeProvider:
         return RefundResult(refund_ref=f"rf-{request.refund_id}", status=RefundStatus.SUCCEEDED,
                             raw_status="done")
 
+    async def find_refund(self, request: RefundRequest, refund_ref: str | None) -> RefundResult | None:
+        self._maybe_fail("find_refund")
+        if request.refund_id not in self.refunds:
+            return None
+        return RefundResult(refund_ref=f"rf-{request.refund_id}", status=RefundStatus.SUCCEEDED,
+                            raw_status="done")
+
     def verify_webhook_signature(self, request: WebhookRequest) -> None:
         if request.headers.get("x-fake-signature") != "ok":
             raise InvalidSignature(self.name, "bad signature")

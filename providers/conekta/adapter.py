@@ -86,6 +86,12 @@ class ConektaProvider:
                                                 idempotency_key=request.refund_id)
         return mapping.to_refund_result(order, request)
 
+
+    async def find_refund(self, request: RefundRequest, refund_ref: str | None) -> RefundResult | None:
+        """Not wired to the provider's refund look-up yet: the use case waits, then hands the
+        refund to finance."""
+        raise UnsupportedOperation(self.name, "refund look-up not available")
+
     def verify_webhook_signature(self, request: WebhookRequest) -> None:
         """Verify the ``Digest`` RSA signature over the raw body."""
         signature.verify(request.body, request.headers, self._keys)

@@ -160,6 +160,12 @@ class KhipuProvider:
         return RefundResult(refund_ref=None, status=RefundStatus.SUCCEEDED,
                             raw_status=answer.message or "refunded")
 
+
+    async def find_refund(self, request: RefundRequest, refund_ref: str | None) -> RefundResult | None:
+        """Khipu v3 returns no refund object and has no refund look-up: a refund whose answer
+        was lost can only be settled by Khipu's notification or by finance (see the use case)."""
+        raise UnsupportedOperation(self.name, "Khipu has no refund look-up")
+
     def verify_webhook_signature(self, request: WebhookRequest) -> None:
         headers = {key.lower(): value for key, value in request.headers.items()}
         signature.verify(request.body, headers, self._secret.reveal(),

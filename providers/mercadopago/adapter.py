@@ -145,6 +145,12 @@ class MercadoPagoProvider:
         result = await self._client.refund(str(payment.id), body, request.refund_id)
         return mapping.refund_result(result)
 
+
+    async def find_refund(self, request: RefundRequest, refund_ref: str | None) -> RefundResult | None:
+        """Not wired to the provider's refund look-up yet: the use case waits, then hands the
+        refund to finance."""
+        raise UnsupportedOperation(self.name, "refund look-up not available")
+
     def verify_webhook_signature(self, request: WebhookRequest) -> None:
         """Check ``x-signature``; an unsigned notification passes only as a fetch-only hint."""
         if not events.is_signed(request):

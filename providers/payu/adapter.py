@@ -215,6 +215,12 @@ class PayuProvider:
             additional_values={} if full else {"TX_VALUE": value}))
         return _refund_result(answer.transaction_response, order.id)
 
+
+    async def find_refund(self, request: RefundRequest, refund_ref: str | None) -> RefundResult | None:
+        """Not wired to the provider's refund look-up yet: the use case waits, then hands the
+        refund to finance."""
+        raise UnsupportedOperation(self.name, "refund look-up not available")
+
     def verify_webhook_signature(self, request: WebhookRequest) -> None:
         verify_confirmation(request.body, self._config.api_key_secret, self._config.merchant_id)
 

@@ -84,7 +84,7 @@ async def submit_refund(refund_id: str, deps: Deps) -> Refund:
     try:
         result = await provider.refund(request)
     except UnsupportedOperation:
-        return await _make_manual(refund.id, deps)
+        return await make_manual(refund.id, deps)
     except (ProviderRejected, ProviderUnavailable) as exc:
         # Refused, or never reached the provider: nothing moved, release the reservation.
         result = RefundResult(refund_ref=None, status=RefundStatus.FAILED,
@@ -98,7 +98,7 @@ async def submit_refund(refund_id: str, deps: Deps) -> Refund:
     )
 
 
-async def _make_manual(refund_id: str, deps: Deps) -> Refund:
+async def make_manual(refund_id: str, deps: Deps) -> Refund:
     async with deps.uow() as uow:
         refund = await uow.refunds.get(refund_id, for_update=True)
         assert refund is not None

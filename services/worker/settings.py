@@ -28,6 +28,7 @@ from services.worker import (  # noqa: F401 (imported to register their jobs)
     jobs_maintenance,
     jobs_outbound,
     jobs_refund_batches,
+    jobs_refunds,
 )
 from services.worker.jobs_webhooks import install_dispatch
 from services.worker.queue import ArqQueue
@@ -43,6 +44,7 @@ CRONS: tuple[tuple[str, int], ...] = (
     ("webhooks.sweep", 30),
     ("refund_batches.sweep", 5),
     ("maintenance.expire_idempotency_keys", 60),
+    ("refunds.reconcile_due", 30),
 )
 
 
