@@ -25,7 +25,7 @@ from domain.provider import (
     UnsupportedOperation,
     WebhookRequest,
 )
-from providers.conekta import mapping, signature
+from providers.conekta import mapping, refund_lookup, signature
 from providers.conekta.client import ConektaClient, build_http
 from providers.conekta.config import ConektaConfig
 from providers.conekta.events import parse_event
@@ -86,11 +86,26 @@ class ConektaProvider:
                                                 idempotency_key=request.refund_id)
         return mapping.to_refund_result(order, request)
 
+    async def find_refund(self, request: RefundRequest,
+                          refund_ref: str | None) -> RefundResult | None:
+        """The refund as ``GET /orders/{id}`` lists it, matched by refund_lookup's rule.
 
-    async def find_refund(self, request: RefundRequest, refund_ref: str | None) -> RefundResult | None:
-        """Not wired to the provider's refund look-up yet: the use case waits, then hands the
-        refund to finance."""
-        raise UnsupportedOperation(self.name, "refund look-up not available")
+        Conekta keeps no Cobro reference on refunds (the Idempotency-Key is not echoed), so:
+        by ``refund_ref`` when known; otherwise by amount over the order's complete refund list
+        (no ``has_more``, sums up to ``amount_refunded``) — the one not-failed refund of that
+        amount when twice the amount exceeds the captured amount (no same-amount Cobro sibling
+        can exist), ``None`` when no refund of that amount is listed at all.
+
+        Raises:
+            UnsupportedOperation: a SPEI/cash refund (never sent: finance pays it), or the
+                order cannot tell (ref missing, refund list partial, amount ambiguous).
+            ProviderUnavailable: Conekta could not be read.
+        """
+        if self.refund_capability(request.method) is RefundCapability.MANUAL:
+            raise UnsupportedOperation(self.name, f"{request.method} refunds are paid by hand, "
+                                       "never sent to Conekta: nothing to look up")
+        order = await self._client.get_order(request.provider_ref)
+        return refund_lookup.find(order, request, refund_ref)
 
     def verify_webhook_signature(self, request: WebhookRequest) -> None:
         """Verify the ``Digest`` RSA signature over the raw body."""

@@ -93,6 +93,7 @@ class ConektaRefundResponse(_Wire, kw_only=True):
 
 
 class ConektaRefundList(_Wire, kw_only=True):
+    has_more: bool = False  # paged: True means ``data`` is not every refund of the charge
     data: list[ConektaRefundResponse] = []
 
 
@@ -109,6 +110,7 @@ class ConektaChargeResponse(_Wire, kw_only=True):
 
 
 class ConektaChargeList(_Wire, kw_only=True):
+    has_more: bool = False
     data: list[ConektaChargeResponse] = []
 
 
