@@ -19,6 +19,7 @@ from domain.provider import (
     CreatePaymentRequest,
     Customer,
     EventKind,
+    ProviderOutcomeUnknown,
     ProviderPayment,
     ProviderRejected,
     ProviderUnavailable,
@@ -249,3 +250,37 @@ async def test_timed_out_create_retried_later_returns_the_same_order(
     orders = (await control.get("/payments")).json()
     same = [o for o in orders if o["merchant_ref"] == "pi_timeout"]
     assert [o["ref"] for o in same] == [payment.provider_ref]
+
+
+async def test_found_refund_is_the_one_made_by_its_ref_and_by_its_amount(adapter, control):
+    payment = await adapter.create_payment_intent(intent("pi_link_find", PaymentMethod.LINK))
+    await pay(control, payment.provider_ref)
+    made = await adapter.refund(refund(payment, "re_find", 125000))
+    by_amount = await adapter.find_refund(refund(payment, "re_find", 125000), None)
+    by_ref = await adapter.find_refund(refund(payment, "re_find", 125000), made.refund_ref)
+    assert by_amount == by_ref
+    assert by_amount is not None
+    assert (by_amount.refund_ref, by_amount.status) == (made.refund_ref, RefundStatus.SUCCEEDED)
+
+
+async def test_refund_whose_answer_was_lost_is_found_and_counted_once(
+        adapter, simulator, key_pair, control):
+    payment = await adapter.create_payment_intent(intent("pi_link_lost", PaymentMethod.LINK))
+    await pay(control, payment.provider_ref)
+    await control.put("/knobs", json={"timeout_rate": 1.0, "timeout_seconds": 2})
+    impatient = build(adapter_config(simulator, key_pair, timeout=0.5))
+    with pytest.raises(ProviderOutcomeUnknown):
+        await impatient.refund(refund(payment, "re_lost", 100000))
+    await impatient.aclose()
+    await control.put("/knobs", json={})
+    found = await adapter.find_refund(refund(payment, "re_lost", 100000), None)
+    assert found is not None
+    assert (found.status, found.refund_ref is not None) == (RefundStatus.SUCCEEDED, True)
+    confirmation = await adapter.confirm_payment(payment.provider_ref)
+    assert confirmation.refunded_amount == Money(100000, "MXN")
+
+
+async def test_refund_never_sent_is_not_found(adapter, control):
+    payment = await adapter.create_payment_intent(intent("pi_link_never", PaymentMethod.LINK))
+    await pay(control, payment.provider_ref)
+    assert await adapter.find_refund(refund(payment, "re_never", 50000), None) is None
