@@ -43,16 +43,26 @@ class Secret(str):
         return "**********" if self else ""
 
 
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def may_land(method: str) -> bool:
+    """Whether a request, once sent, can have changed something at the provider."""
+    return method.upper() not in _READS
+
+
 @contextlib.contextmanager
-def map_transport_errors(provider: str, *, idempotent: bool) -> Iterator[None]:
-    """Translate httpx's errors once, by what they mean for money."""
+def map_transport_errors(provider: str, *, write: bool) -> Iterator[None]:
+    """Translate httpx's errors once, by what they mean for money: nothing sent (unavailable)
+    or, for a write that went out and got no answer, an unknown outcome — whether or not the
+    call is safe to repeat, a lost answer never means the write did not happen."""
     try:
         yield
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         reason = f"could not reach the provider ({type(exc).__name__})"
         raise ProviderUnavailable(provider, reason) from exc
     except httpx.TransportError as exc:
-        if idempotent:
+        if not write:
             raise ProviderUnavailable(provider, f"transport error ({type(exc).__name__})") from exc
         reason = f"no answer; the call may have landed ({type(exc).__name__})"
         raise ProviderOutcomeUnknown(provider, reason) from exc
@@ -176,23 +186,35 @@ class ProviderHttp:
         self._error_reader = error_reader
         self._sleep = sleep
 
-    async def request(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
-        """Send one request; retry only when ``idempotent``; map failures to ProviderError."""
+    async def request(self, method: str, url: str, *, idempotent: bool, write: bool | None = None,
+                      **kwargs: Any) -> httpx.Response:
+        """Send one request; retry only when ``idempotent``; map failures to ProviderError.
+
+        ``write`` says whether the call can change something at the provider (default: any
+        method but GET/HEAD/OPTIONS; a query sent as POST passes ``write=False``). A write that
+        loses its answer ends in ProviderOutcomeUnknown, retried or not.
+        """
+        write = may_land(method) if write is None else write
         attempts = self.retry.attempts if idempotent else 1
+        landed = False  # did any attempt go out and lose its answer?
         for attempt in range(attempts):
             try:
-                return await self._once(method, url, idempotent=idempotent, **kwargs)
+                return await self._once(method, url, write=write, **kwargs)
             except (ProviderUnavailable, ProviderOutcomeUnknown) as exc:
+                landed = landed or isinstance(exc, ProviderOutcomeUnknown)
                 if isinstance(exc, CircuitOpen) or attempt == attempts - 1:
+                    if landed and isinstance(exc, ProviderUnavailable):
+                        # A later attempt never got through, but an earlier one may have.
+                        raise ProviderOutcomeUnknown(self.provider, exc.message) from exc
                     raise
                 await self._sleep(self.retry.delay(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _once(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+    async def _once(self, method: str, url: str, *, write: bool, **kwargs: Any) -> httpx.Response:
         started = time.perf_counter()
         error: ProviderError | None = None
         try:
-            return await self._attempt(method, url, idempotent=idempotent, **kwargs)
+            return await self._attempt(method, url, write=write, **kwargs)
         except ProviderError as exc:
             error = exc
             raise
@@ -200,10 +222,10 @@ class ProviderHttp:
             if _observers:
                 _notify(self.provider, error, time.perf_counter() - started)
 
-    async def _attempt(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+    async def _attempt(self, method: str, url: str, *, write: bool, **kwargs: Any) -> httpx.Response:
         self.breaker.before_call()
         try:
-            with map_transport_errors(self.provider, idempotent=idempotent):
+            with map_transport_errors(self.provider, write=write):
                 response = await self.client.request(method, url, **kwargs)
         except ProviderError:
             self.breaker.record_failure()
@@ -211,7 +233,8 @@ class ProviderHttp:
         if response.status_code >= 500 or response.status_code == 429:
             self.breaker.record_failure()
             message, _ = self._error_reader(response)
-            if idempotent or response.status_code in (429, 502, 503, 504):
+            # 429/502/503: refused at the door. A 500 or 504 on a write may have been processed.
+            if not write or response.status_code in (429, 502, 503):
                 raise ProviderUnavailable(self.provider, f"HTTP {response.status_code}: {message}")
             raise ProviderOutcomeUnknown(self.provider, f"HTTP {response.status_code}: {message}")
         self.breaker.record_success()

@@ -48,13 +48,14 @@ class PayuClient:
         return PayuMerchant(api_login=self._config.api_login_secret.reveal(),
                             api_key=self._config.api_key_secret.reveal())
 
-    async def _post(self, path: str, body: Any, *, idempotent: bool) -> httpx.Response:
-        return await self._http.request("POST", path, idempotent=idempotent,
+    async def _post(self, path: str, body: Any, *, idempotent: bool,
+                    write: bool = True) -> httpx.Response:
+        return await self._http.request("POST", path, idempotent=idempotent, write=write,
                                         content=_ENCODER.encode(body))
 
     async def _report(self, body: PayuQueryRequest) -> httpx.Response | None:
         try:
-            return await self._post(REPORTS_PATH, body, idempotent=True)
+            return await self._post(REPORTS_PATH, body, idempotent=True, write=False)  # a query
         except ProviderRejected as exc:
             if exc.status_code == 404:  # PayU's SDKs read a 404 from reports as "no results"
                 return None

@@ -242,7 +242,7 @@ async def test_timed_out_create_retried_later_returns_the_same_order(
         simulator, key_pair, control):
     await control.put("/knobs", json={"timeout_rate": 1.0, "timeout_seconds": 2})
     impatient = build(adapter_config(simulator, key_pair, timeout=0.5))
-    with pytest.raises(ProviderUnavailable):  # idempotent create: retried, then given up
+    with pytest.raises(ProviderOutcomeUnknown):  # retried with its key, then given up: unknown
         await impatient.create_payment_intent(intent("pi_timeout", PaymentMethod.CASH))
     await control.put("/knobs", json={})
     payment = await impatient.create_payment_intent(intent("pi_timeout", PaymentMethod.CASH))

@@ -13,7 +13,6 @@ from domain.payment import IntentStatus, PaymentMethod
 from domain.provider import (
     ProviderOutcomeUnknown,
     ProviderRejected,
-    ProviderUnavailable,
     QRFormat,
     RefundCapability,
     RefundRequest,
@@ -77,10 +76,11 @@ async def test_create_timing_out_is_retried_with_the_same_idempotency_key(
     assert payment.provider_ref == "ord_2xQk8YpR1aB3cD4eK"
 
 
-async def test_create_that_keeps_failing_is_unavailable(provider, contract, make_request):
+async def test_create_that_keeps_failing_with_500_has_an_unknown_outcome(provider, contract, make_request):
+    # A 500 on a write may have been processed: never read as "nothing happened".
     with respx.mock(base_url=BASE) as mock:
         mock.post("/orders").respond(500, json=contract("error_500.json"))
-        with pytest.raises(ProviderUnavailable, match="HTTP 500: api_error"):
+        with pytest.raises(ProviderOutcomeUnknown, match="HTTP 500: api_error"):
             await provider.create_payment_intent(make_request(PaymentMethod.CASH))
 
 

@@ -13,8 +13,8 @@ from mercadopago_support import BASE, INTENT, config, create_request, load
 from domain.money import Money
 from domain.payment import IntentStatus, PaymentMethod
 from domain.provider import (
+    ProviderOutcomeUnknown,
     ProviderRejected,
-    ProviderUnavailable,
     QRFormat,
     RefundCapability,
     RefundRequest,
@@ -195,17 +195,19 @@ async def test_404_on_a_payment_is_rejected(mp, api):
         await mp.confirm_payment("999")
 
 
-async def test_5xx_on_create_is_unavailable_after_retries(mp, api):
+async def test_500_on_create_is_an_unknown_outcome_after_retries(mp, api):
     route = api.post("/checkout/preferences").respond(500, json=load("error_500"))
-    with pytest.raises(ProviderUnavailable):
+    with pytest.raises(ProviderOutcomeUnknown):
         await mp.create_payment_intent(create_request(PaymentMethod.LINK))
     assert route.call_count == 2
 
 
-async def test_timeout_on_refund_is_unavailable_and_retried_with_the_same_key(mp, api):
+async def test_a_refund_that_times_out_is_retried_with_the_same_key_then_unknown_not_failed(mp, api):
+    # The refund went out and its answer was lost: it may have happened. Calling that
+    # "unavailable" would let Cobro release the amount and refund it again.
     api.get(SEARCH).respond(200, json=load("payment_search_response"))
     route = api.post("/v1/payments/1319876543/refunds").mock(side_effect=httpx.ReadTimeout("t"))
-    with pytest.raises(ProviderUnavailable):
+    with pytest.raises(ProviderOutcomeUnknown):
         await mp.refund(refund_request(50025))
     keys = {call.request.headers["x-idempotency-key"] for call in route.calls}
     assert route.call_count == 2
