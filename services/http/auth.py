@@ -42,7 +42,9 @@ ALL_SCOPES = frozenset({READ, WRITE, REFUND_READ, REFUND_WRITE, REFUND_MANUAL, B
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     "admin": ALL_SCOPES,
     "merchant": frozenset({READ, WRITE, REFUND_READ, REFUND_WRITE, BUSINESS_READ}),
-    "employee": frozenset({READ, WRITE, REFUND_READ, BUSINESS_READ}),
+    # DESIGN.md: the POS app (merchant or employee) creates, cancels and refunds; a merchant
+    # that wants employees without refunds narrows their tokens with a `scope` claim.
+    "employee": frozenset({READ, WRITE, REFUND_READ, REFUND_WRITE, BUSINESS_READ}),
     "finance": frozenset({READ, REFUND_READ, REFUND_WRITE, REFUND_MANUAL, BUSINESS_READ}),
     "service": ALL_SCOPES - {BUSINESS_WRITE, REFUND_MANUAL},
 }

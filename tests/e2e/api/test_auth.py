@@ -122,7 +122,10 @@ async def test_roles_and_scopes_decide_each_endpoint(stack, business):
         return stack.auth(jwt.encode(claims(business, role=role, **extra), JWT_SECRET, "HS256"))
 
     refund = "/v1/payment-intents/pi_x/refunds"
-    assert (await stack.api.post(refund, json={}, headers=as_("employee"))).status_code == 403
+    assert (await stack.api.post(refund, json={}, headers=as_("employee"))).status_code == 404
+    no_refunds = as_("employee", "payments:read payments:write refunds:read")
+    assert (await stack.api.post(refund, json={}, headers=no_refunds)).status_code == 403
+    assert (await stack.api.post(refund, json={}, headers=as_("service"))).status_code == 403
     assert (await stack.api.post(refund, json={}, headers=as_("merchant"))).status_code == 404
     assert (await stack.api.get("/v1/payment-intents", headers=as_("service"))).status_code == 403
     ok = await stack.api.get("/v1/payment-intents", headers=as_("service", "payments:read"))
