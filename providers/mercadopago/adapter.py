@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from domain.payment import PaymentMethod
 from domain.provider import (
@@ -36,13 +37,21 @@ from domain.provider import (
     WebhookRequest,
 )
 from providers.base import Secret
-from providers.mercadopago import events, mapping, signature
+from providers.mercadopago import events, mapping, refund_lookup, signature
 from providers.mercadopago.client import MercadoPagoClient
 from providers.mercadopago.config import MercadoPagoConfig
 from providers.mercadopago.schemas import MercadoPagoPaymentResponse, MercadoPagoRefundRequest
 
 NAME = "mercadopago"
 METHODS = frozenset({PaymentMethod.QR, PaymentMethod.LINK})
+
+
+class Found(NamedTuple):
+    """An intent's payments as MP's search shows them."""
+
+    intent_id: str | None
+    payments: list[MercadoPagoPaymentResponse]
+    complete: bool  # the search returned every payment it counted
 
 
 class MercadoPagoProvider:
@@ -99,8 +108,7 @@ class MercadoPagoProvider:
             return QRCodeData(format=QRFormat.LINK, content=payment.payment_link)
         return None
 
-    async def _payments_of(self, provider_ref: str
-                           ) -> tuple[str | None, list[MercadoPagoPaymentResponse]]:
+    async def _payments_of(self, provider_ref: str) -> Found:
         """The intent id and all its payments, from an ``ext:`` ref or a payment id."""
         intent_id = mapping.external_reference(provider_ref)
         known: list[MercadoPagoPaymentResponse] = []
@@ -109,16 +117,18 @@ class MercadoPagoProvider:
                 raise ProviderRejected(NAME, f"not a Mercado Pago reference: {provider_ref!r}")
             payment = await self._client.get_payment(provider_ref)
             if not payment.external_reference:
-                return None, [payment]
+                return Found(None, [payment], complete=True)
             intent_id, known = payment.external_reference, [payment]
-        found = (await self._client.search_payments(intent_id)).results
+        search = await self._client.search_payments(intent_id)
+        found = search.results
         # The search index may lag the payment a webhook named: keep the one fetched by id.
         ids = {p.id for p in found}
-        return intent_id, found + [p for p in known if p.id not in ids]
+        return Found(intent_id, found + [p for p in known if p.id not in ids],
+                     complete=search.paging.total <= len(found))
 
     async def confirm_payment(self, provider_ref: str) -> PaymentConfirmation:
         """Answer for the whole intent behind ``provider_ref`` (see mapping.summarize)."""
-        intent_id, payments = await self._payments_of(provider_ref)
+        intent_id, payments, _ = await self._payments_of(provider_ref)
         if intent_id is None:
             return mapping.single_confirmation(provider_ref, payments[0])
         return mapping.summarize(provider_ref, payments, intent_id)
@@ -134,7 +144,7 @@ class MercadoPagoProvider:
 
     async def refund(self, request: RefundRequest) -> RefundResult:
         """Refund the intent's approved payment; X-Idempotency-Key is Cobro's refund id."""
-        _, payments = await self._payments_of(request.provider_ref)
+        _, payments, _ = await self._payments_of(request.provider_ref)
         payment = mapping.refundable_payment(payments)
         if payment is None:
             raise ProviderRejected(NAME, "no approved Mercado Pago payment to refund",
@@ -146,10 +156,34 @@ class MercadoPagoProvider:
         return mapping.refund_result(result)
 
 
-    async def find_refund(self, request: RefundRequest, refund_ref: str | None) -> RefundResult | None:
-        """Not wired to the provider's refund look-up yet: the use case waits, then hands the
-        refund to finance."""
-        raise UnsupportedOperation(self.name, "refund look-up not available")
+    async def find_refund(self, request: RefundRequest,
+                          refund_ref: str | None) -> RefundResult | None:
+        """MP's word on a refund sent earlier, read from ``GET /v1/payments/{id}/refunds``.
+
+        MP keeps no Cobro reference on a refund and does not echo the X-Idempotency-Key, so
+        (full rule and reasons in refund_lookup):
+
+        - ``refund_ref`` known: the refund with that MP id on one of the intent's payments.
+        - otherwise, by amount among the live (not ``rejected``) refunds of all the intent's
+          payments (any amount for a full refund, which MP sized itself). Cobro caps its live
+          refunds at the captured amount, so MP's live total + this amount > captured proves
+          this refund landed: then exactly one candidate → it. Not landed and no candidate
+          → None, and only if MP's record is complete (refund_lookup.vouch). Anything else
+          → UnsupportedOperation.
+
+        Raises:
+            UnsupportedOperation: ambiguous, or MP's record cannot vouch for a refund's absence.
+            ProviderRejected: ``refund_ref`` is on none of the intent's payments.
+            ProviderUnavailable / ProviderOutcomeUnknown: MP did not answer.
+        """
+        found = await self._payments_of(request.provider_ref)
+        listed = [(p, await self._client.list_refunds(str(p.id))) for p in found.payments
+                  if p.status not in refund_lookup.NEVER_PAID]
+        refunds = [refund for _, per_payment in listed for refund in per_payment]
+        if refund_ref is not None:
+            return refund_lookup.by_ref(refund_ref, refunds)
+        refund_lookup.vouch(found.complete, listed)
+        return refund_lookup.by_amount(request, refunds)
 
     def verify_webhook_signature(self, request: WebhookRequest) -> None:
         """Check ``x-signature``; an unsigned notification passes only as a fetch-only hint."""

@@ -105,6 +105,13 @@ class MercadoPagoClient:
         result: MercadoPagoRefundResponse = decode(NAME, response, MercadoPagoRefundResponse)
         return result
 
+    async def list_refunds(self, payment_id: str) -> list[MercadoPagoRefundResponse]:
+        """``GET /v1/payments/{id}/refunds``: every refund of one payment, whatever its status."""
+        response = await self._send("GET", f"/v1/payments/{payment_id}/refunds", idempotent=True)
+        result: list[MercadoPagoRefundResponse] = decode(NAME, response,
+                                                         list[MercadoPagoRefundResponse])
+        return result
+
     async def cancel_payment(self, payment_id: str) -> MercadoPagoPaymentResponse:
         """``PUT /v1/payments/{id}`` with ``{"status": "cancelled"}`` (pending payments only)."""
         response = await self._send("PUT", f"/v1/payments/{payment_id}", idempotent=True,
