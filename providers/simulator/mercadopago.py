@@ -1,5 +1,6 @@
-"""Simulated Mercado Pago: preferences, dynamic-QR orders, payment reads, refunds, cancels,
-with MP's shapes (the keys of contracts/providers/mercadopago/*.json), statuses and errors.
+"""Simulated Mercado Pago: preferences, dynamic-QR orders, payment reads, refunds (made, and
+listed per payment), cancels, with MP's shapes (the keys of contracts/providers/mercadopago/
+*.json), statuses and errors.
 
 A repeated ``X-Idempotency-Key`` returns the first resource. ``settle`` makes the payment the
 way a payer would (numeric id, ``external_reference`` = intent id); a link payment's webhook is
@@ -300,11 +301,16 @@ def _routes(mp: MercadoPagoSim) -> list[Any]:
         return await _guarded(mp, request, "refund",
                               lambda raw: mp.refund(payment_id, raw, key(request)))
 
+    @get("/v1/payments/{payment_id:str}/refunds")
+    async def list_refunds(request: AnyRequest, payment_id: FromPath[str]) -> Response[bytes]:
+        return await _guarded(mp, request, "retrieve",
+                              lambda _: ok(mp.payment_by_id(payment_id)[1]["refunds"]))
+
     @put("/v1/payments/{payment_id:str}")
     async def cancel(request: AnyRequest, payment_id: FromPath[str]) -> Response[bytes]:
         return await _guarded(mp, request, "cancel", lambda raw: mp.cancel(payment_id, raw))
 
-    return [create_preference, create_qr, search, get_payment, refund, cancel]
+    return [create_preference, create_qr, search, get_payment, list_refunds, refund, cancel]
 
 
 def build(sim: core.Simulator, config: MercadoPagoConfig) -> MercadoPagoSim:

@@ -181,3 +181,31 @@ async def test_a_timed_out_create_is_retried_into_the_same_preference(env):
     payments = await env.control("GET", "/mercadopago/payments")
     assert [p["merchant_ref"] for p in payments].count("pi_e2e_timeout") == 1
     await mp.aclose()
+
+
+async def test_find_refund_returns_a_sent_refund_and_none_for_one_never_sent(env):
+    mp = env.adapter()
+    payment = await mp.create_payment_intent(intent(PaymentMethod.QR, "pi_e2e_find"))
+    await env.control("POST", f"/mercadopago/payments/{payment.provider_ref}/complete",
+                      {"outcome": "paid"})
+
+    def refund(refund_id: str, minor: int) -> RefundRequest:
+        return RefundRequest(refund_id=refund_id, intent_id="pi_e2e_find",
+                             provider_ref=payment.provider_ref, amount=Money(minor, "ARS"),
+                             captured=Money(150050, "ARS"), method=PaymentMethod.QR)
+
+    assert await mp.find_refund(refund("re_never", 20000), None) is None
+    sent = await mp.refund(refund("re_big", 100025))
+    by_ref = await mp.find_refund(refund("re_big", 100025), sent.refund_ref)
+    by_amount = await mp.find_refund(refund("re_big", 100025), None)
+    assert by_ref == sent
+    assert by_amount == sent
+    assert await mp.find_refund(refund("re_never", 20000), None) is None
+    async with httpx.AsyncClient(base_url=env.config.base_url,
+                                 headers={"Authorization": "Bearer APP_USR-e2e"}) as raw:
+        payment_id = (await raw.get("/v1/payments/search",
+                                    params={"external_reference": "pi_e2e_find"})
+                      ).json()["results"][0]["id"]
+        listed = (await raw.get(f"/v1/payments/{payment_id}/refunds")).json()
+    assert set(listed[0]) == set(load("refund_list_response")[0])
+    await mp.aclose()
