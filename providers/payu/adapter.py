@@ -28,6 +28,8 @@ been paid by card: ``refund`` looks the order up, refunds a card payment (``REFU
 ``PARTIAL_REFUND`` against the approved transaction) and raises UnsupportedOperation for any
 other method so the caller falls back to a manual refund. PayU reviews refunds by hand: the
 answer is pending; ``confirm_payment`` reports the refunded amount once PayU approves.
+``find_refund`` reads the same order; which listed refund is Cobro's is decided by
+``refund_lookup`` (PayU keeps no Cobro reference and lists a refund only once reviewed).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from domain.provider import (
     WebhookRequest,
 )
 from domain.refund import RefundStatus
-from providers.payu import mapping
+from providers.payu import mapping, refund_lookup
 from providers.payu.client import PayuClient
 from providers.payu.config import PayuConfig
 from providers.payu.events import parse_confirmation
@@ -215,11 +217,21 @@ class PayuProvider:
             additional_values={} if full else {"TX_VALUE": value}))
         return _refund_result(answer.transaction_response, order.id)
 
-
     async def find_refund(self, request: RefundRequest, refund_ref: str | None) -> RefundResult | None:
-        """Not wired to the provider's refund look-up yet: the use case waits, then hands the
-        refund to finance."""
-        raise UnsupportedOperation(self.name, "refund look-up not available")
+        """PayU's word on a refund sent earlier, read from the payment's ``ORDER_DETAIL``.
+
+        Cash and PSE are refunded by hand: the adapter never sends those, so PayU holds none
+        (None). Otherwise the rule of :mod:`providers.payu.refund_lookup` decides; a payment
+        whose order PayU does not show cannot be judged (UnsupportedOperation).
+        """
+        if self.refund_capability(request.method) is RefundCapability.MANUAL:
+            return None
+        order = await self._find_order(request.provider_ref)
+        if order is None:
+            # A refund is only sent for a paid order, so a missing one means a lagging record.
+            raise UnsupportedOperation(self.name, f"PayU shows no order for "
+                                       f"{request.provider_ref}; cannot look its refunds up")
+        return refund_lookup.find(order, request, refund_ref)
 
     def verify_webhook_signature(self, request: WebhookRequest) -> None:
         verify_confirmation(request.body, self._config.api_key_secret, self._config.merchant_id)
