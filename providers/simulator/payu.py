@@ -9,9 +9,10 @@ are checked; PayU has no idempotency key and does not document refusing a repeat
 up first); a WebCheckout form for a reference that already has an order shows that order. A
 form without ``paymentMethods`` is paid by card (VISA), so links can be refunded. Refunds are
 card-only and answered ``PENDING / PENDING_REVIEW`` as PayU does; the simulated review
-approves them at once, visible in the next query. ``settle`` sends the confirmation page:
-a form POST signed with ``sign`` = MD5(apiKey~merchant_id~reference_sale~new_value~currency~
-state_pol).
+approves them at once, visible in the next query (a refund set back to ``PENDING`` is under
+review and, as at PayU, not listed on the order; a ``DECLINED`` one is listed and gives nothing
+back). ``settle`` sends the confirmation page: a form POST signed with ``sign`` =
+MD5(apiKey~merchant_id~reference_sale~new_value~currency~state_pol).
 """
 
 from __future__ import annotations
@@ -57,6 +58,24 @@ class Refused(Exception):
 def envelope_error(message: str, status: int = 200) -> Response[Any]:
     return Response({"code": "ERROR", "error": message, "transactionResponse": None},
                     status_code=status)
+
+
+def _taken(p: SimPayment) -> int:
+    # A declined refund gave nothing back; one under review holds its amount (PayU's frozen
+    # balance) until decided.
+    return sum(r.amount for r in p.refunds if r.status != "DECLINED")
+
+
+def review(p: SimPayment) -> None:
+    """Apply the refunds' review states to the order: ``REFUNDED`` once approved in full.
+
+    The simulated review approves a refund at once; a test plays PayU's reviewer by setting a
+    refund's ``status`` to ``PENDING`` (under review, not listed) or ``DECLINED`` and calling
+    this.
+    """
+    approved = sum(r.amount for r in p.refunds if r.status == "APPROVED")
+    if p.status == "APPROVED":
+        p.data["order_status"] = "REFUNDED" if approved >= p.amount else "CAPTURED"
 
 
 def _value(minor: int) -> float:
@@ -183,13 +202,14 @@ class PayuSim:
                       "parentTransactionId": None, "paymentMethod": p.method,
                       "paymentCountry": "CO", "transactionResponse": self._tx_response(p),
                       "additionalValues": {"TX_VALUE": total}, "extraParameters": p.data["extra"]}
+        # PayU lists a refund only once its review decided it; one under review is invisible.
         refunds = [{"id": r.ref, "type": "REFUND" if r.merchant_ref == "full" else "PARTIAL_REFUND",
                     "parentTransactionId": p.data["transaction_id"], "paymentMethod": p.method,
                     "paymentCountry": "CO",
                     "transactionResponse": {"state": r.status, "responseCode": r.status},
                     "additionalValues": {"TX_VALUE": {"value": _value(r.amount),
                                                       "currency": p.currency}},
-                    "extraParameters": {}} for r in p.refunds]
+                    "extraParameters": {}} for r in p.refunds if r.status != "PENDING"]
         return {"id": p.data["order_id"], "accountId": int(self.config.account_id),
                 "status": p.data["order_status"], "referenceCode": p.merchant_ref,
                 "description": p.data.get("description"), "notifyUrl": p.data["notify_url"],
@@ -201,7 +221,7 @@ class PayuSim:
             raise Refused("The order or the parent transaction does not exist")
         if p.status != "APPROVED" or p.method not in CARD_METHODS:
             raise Refused("Refunds are only available for approved credit card transactions")
-        remaining = p.amount - p.refunded
+        remaining = p.amount - _taken(p)
         full = tx.get("type") == "REFUND"
         value = remaining if full else int(
             Decimal(str(tx["additionalValues"]["TX_VALUE"]["value"])) * 100)
@@ -209,8 +229,7 @@ class PayuSim:
             raise Refused("The refund value exceeds the amount available to refund")
         p.refunds.append(SimRefund(ref=str(uuid.uuid4()), amount=value, status="APPROVED",
                                    merchant_ref="full" if full else "partial"))
-        if p.refunded >= p.amount:
-            p.data["order_status"] = "REFUNDED"
+        review(p)
         return {"code": "SUCCESS", "error": None, "transactionResponse": {
             "orderId": p.data["order_id"], "transactionId": None, "state": "PENDING",
             "pendingReason": "PENDING_REVIEW", "responseCode": None,

@@ -27,6 +27,7 @@ from domain.refund import RefundStatus
 from providers.payu import PayuConfig, build
 from providers.simulator.app import create_simulator_app
 from providers.simulator.core import Simulator
+from providers.simulator.payu import review
 from providers.simulator.server import serving
 
 pytestmark = pytest.mark.e2e
@@ -232,3 +233,54 @@ async def test_a_timed_out_create_is_retried_into_the_same_payment(env):
     assert first.provider_ref == again.provider_ref
     assert await count_for(env, request.intent_id) == 1
     await slow.aclose()
+
+
+async def paid_link(env, minor: int = 10_000_000):
+    request = intent(PaymentMethod.LINK, minor)
+    payment = await env["adapter"].create_payment_intent(request)
+    await submit_form(env, payment)
+    await complete(env, request.intent_id)
+    return request, payment
+
+
+async def test_a_refund_payu_approved_is_found_under_its_transaction(env):
+    adapter = env["adapter"]
+    request, payment = await paid_link(env)
+    sent = refund(payment.provider_ref, request.intent_id, 6_000_000, 10_000_000)
+    answer = await adapter.refund(sent)
+    assert answer.status is RefundStatus.PENDING
+    found = await adapter.find_refund(sent, answer.refund_ref)
+    assert found is not None
+    assert found.status is RefundStatus.SUCCEEDED
+    (listed,) = env["sim"].state("payu").find(request.intent_id).refunds
+    assert found.refund_ref == listed.ref
+
+
+async def test_a_refund_under_review_is_pending_and_never_taken_for_unsent(env):
+    adapter = env["adapter"]
+    request, payment = await paid_link(env)
+    sent = refund(payment.provider_ref, request.intent_id, 2_000_000, 10_000_000)
+    answer = await adapter.refund(sent)
+    sim_payment = env["sim"].state("payu").find(request.intent_id)
+    sim_payment.refunds[0].status = "PENDING"  # PayU's reviewer has not decided yet
+    review(sim_payment)
+    found = await adapter.find_refund(sent, answer.refund_ref)
+    assert found is not None
+    assert found.status is RefundStatus.PENDING
+    # Its answer lost, the same refund is invisible: not None, or it would be sent twice.
+    with pytest.raises(UnsupportedOperation, match="under review"):
+        await adapter.find_refund(sent, None)
+
+
+async def test_a_refund_never_sent_is_none_where_payu_can_hold_no_refund(env):
+    adapter, request = env["adapter"], intent(PaymentMethod.LINK)
+    payment = await adapter.create_payment_intent(request)
+    await submit_form(env, payment)  # an order, not paid
+    never = refund(payment.provider_ref, request.intent_id, 2_000_000, 10_000_000)
+    assert await adapter.find_refund(never, None) is None
+    cash = await adapter.create_payment_intent(intent(PaymentMethod.CASH))
+    await complete(env, cash.provider_ref)
+    by_hand = RefundRequest(refund_id="rf_never", intent_id="pi_x", provider_ref=cash.provider_ref,
+                            amount=Money(2_000_000, "COP"), captured=Money(10_000_000, "COP"),
+                            method=PaymentMethod.CASH)
+    assert await adapter.find_refund(by_hand, None) is None
