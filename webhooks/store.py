@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -143,15 +143,17 @@ async def reopen(session: AsyncSession, row_id: str) -> bool:
 
 
 async def orphans_for_intents(session: AsyncSession, intent_ids: Sequence[str]) -> list[str]:
-    """Orphan rows that name one of these intents by Cobro id or by the provider's reference."""
-    refs = select(PaymentIntentRow.provider, PaymentIntentRow.provider_ref).where(
-        PaymentIntentRow.id.in_(intent_ids), PaymentIntentRow.provider_ref.is_not(None))
-    pairs = [(p, r) for p, r in (await session.execute(refs)).all()]
-    by_ref = [and_(WebhookEventRow.provider == p, WebhookEventRow.provider_ref == r)
-              for p, r in pairs]
+    """Orphan rows that name one of these intents by Cobro id or by the provider's reference.
+
+    One round trip: it runs after every create, and orphans are few, so the scan starts from
+    them (``ix_webhook_events_status_received``) and checks each against the new intents.
+    """
+    intent = PaymentIntentRow
+    by_ref = exists().where(intent.id.in_(intent_ids), intent.provider == WebhookEventRow.provider,
+                            intent.provider_ref == WebhookEventRow.provider_ref)
     query = select(WebhookEventRow.id).where(
         WebhookEventRow.status == WebhookStatus.ORPHAN.value,
-        or_(WebhookEventRow.intent_id.in_(intent_ids), *by_ref))
+        or_(WebhookEventRow.intent_id.in_(intent_ids), by_ref))
     return list((await session.execute(query)).scalars())
 
 
