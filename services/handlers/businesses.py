@@ -34,6 +34,25 @@ async def create_business(cmd: CreateBusiness, deps: Deps) -> Business:
     return business
 
 
+_CACHE_KEY = "business_cache"
+_CACHE_LIMIT = 10_000
+
+
+async def business_of(business_id: str, deps: Deps) -> Business | None:
+    """A business, from this process's cache when seen before: a business never changes once
+    registered (no update path), and creates look it up on every payment."""
+    cache: dict[str, Business] = deps.extras.setdefault(_CACHE_KEY, {})
+    business = cache.get(business_id)
+    if business is None:
+        async with deps.uow() as uow:
+            business = await uow.businesses.get(business_id)
+        if business is not None:
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            cache[business_id] = business
+    return business
+
+
 async def get_business(business_id: str, deps: Deps) -> Business:
     async with deps.uow() as uow:
         business = await uow.businesses.get(business_id)

@@ -27,6 +27,7 @@ from providers.registry import check_currency
 from services.bootstrap import Deps
 from services.db.repositories import IntentExtras
 from services.errors import Conflict, Invalid, NotFound
+from services.handlers.businesses import business_of
 from services.ids import new_id
 from services.uow import UnitOfWork
 
@@ -45,8 +46,7 @@ async def create_payment_intent(cmd: CreatePaymentIntent, deps: Deps) -> tuple[P
         NotFound: unknown business. Invalid / DomainError: a bad amount, currency or method.
         ProviderError: the provider failed; nothing is recorded.
     """
-    async with deps.uow() as uow:
-        business = await uow.businesses.get(cmd.business_id)
+    business = await business_of(cmd.business_id, deps)
     if business is None:
         raise NotFound(f"business {cmd.business_id} not found")
     check_currency(business.country, cmd.currency)

@@ -24,7 +24,7 @@ from domain.refund import RefundStatus
 from services.bootstrap import Deps, bootstrap
 from services.db.tables import OutboxRow, PaymentIntentRow, RefundRow
 from services.errors import Conflict, NotFound
-from services.handlers.businesses import create_business
+from services.handlers.businesses import business_of, create_business
 from services.handlers.payments import (
     cancel_payment_intent,
     confirm_payment_intent,
@@ -251,3 +251,13 @@ async def test_a_refund_the_provider_cannot_make_by_api_becomes_manual(
     with pytest.raises(RefundExceedsAmount):
         await refund_payment(RefundPayment(intent_id=intent_id, business_id=business_id,
                                            amount=6_001), deps)
+
+
+async def test_a_business_is_read_once_per_process(deps: Deps) -> None:
+    business_id = await _business(deps)
+    first = await business_of(business_id, deps)
+    async with deps.uow() as uow:
+        await uow.session.execute(text("DELETE FROM businesses WHERE id = :id"), {"id": business_id})
+        await uow.commit()
+    assert await business_of(business_id, deps) == first
+    assert await business_of("biz_unknown", deps) is None
