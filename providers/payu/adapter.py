@@ -205,10 +205,12 @@ class PayuProvider:
         if tx.payment_method not in mapping.CARD_METHODS:
             raise UnsupportedOperation(self.name, f"paid by {tx.payment_method}: PayU refunds "
                                        "only cards by API; refund by hand")
-        done = mapping.repeated_refund(order, request.amount)
-        if done is not None:  # a retry of a refund PayU already approved
-            return RefundResult(refund_ref=done, status=RefundStatus.SUCCEEDED,
-                                raw_status="APPROVED")
+        try:  # a retry of a refund PayU already approved: only when one can be this refund
+            done = refund_lookup.approved_one(order, request)
+        except UnsupportedOperation as exc:  # over the total with refunds Cobro did not make
+            raise ProviderRejected(self.name, exc.message, code="exceeds_refundable") from exc
+        if done is not None:
+            return done
         full = request.amount == request.captured
         value = PayuAmount(Decimal(mapping.pesos(request.amount)), "COP")
         answer = await self._client.submit(PayuRefundTransaction(

@@ -267,13 +267,32 @@ async def test_a_full_refund_is_a_refund_transaction(router, provider):
     assert result.status is RefundStatus.PENDING
 
 
+def partially_refunded(value: float) -> dict:
+    """The card order with one approved partial refund of ``value`` pesos."""
+    body = load("order_detail_card_partially_refunded.json")
+    for tx in body["result"]["payload"]["transactions"]:
+        if tx["type"] == "PARTIAL_REFUND":
+            tx["additionalValues"]["TX_VALUE"]["value"] = value
+    return body
+
+
 async def test_a_refund_payu_already_approved_is_not_sent_again(router, provider):
-    reports(router, {"ORDER_DETAIL": load("order_detail_card_partially_refunded.json")})
+    # 50,000 approved; a second 50,000 would pass the 65,000 paid, so this is that refund.
+    reports(router, {"ORDER_DETAIL": partially_refunded(50000.0)})
     submit = router.post(PAYMENTS).respond(200, json=load("refund_response.json"))
-    result = await provider.refund(refund_request(6_500_000))
+    result = await provider.refund(refund_request(5_000_000))
     assert not submit.called
     assert result.status is RefundStatus.SUCCEEDED
     assert result.refund_ref == "9a1c0e7e-2f0b-4c1e-9d55-0a3f4a1b2c3d"
+
+
+async def test_an_approved_refund_of_another_amount_is_never_taken_for_this_one(router, provider):
+    # 20,000 approved (say, from PayU's panel); a full refund cannot be that one: refused.
+    reports(router, {"ORDER_DETAIL": load("order_detail_card_partially_refunded.json")})
+    submit = router.post(PAYMENTS).respond(200, json=load("refund_response.json"))
+    with pytest.raises(ProviderRejected, match="none can be this one"):
+        await provider.refund(refund_request(6_500_000))
+    assert not submit.called
 
 
 async def test_a_link_paid_in_cash_cannot_be_refunded_by_api(router, provider):
