@@ -235,7 +235,8 @@ class ConektaSim:
                 "shipping_lines tax_lines discount_lines charges")}
         if body.checkout is not None:
             order["payment_status"] = None  # Conekta leaves a fresh checkout order unset
-            order["checkout"] = _checkout(body, f"{self.sim.public_base_url}/{NAME}")
+            # The URL shape Conekta hands out; offline it leads nowhere, the control API pays.
+            order["checkout"] = _checkout(body, "https://pay.conekta.com")
             order["channel"] = {
                 "segment": "Checkout", "checkout_request_id": order["checkout"]["id"],
                 "checkout_request_type": "HostedPayment", "id": f"channel_{secrets.token_hex(8)}",
