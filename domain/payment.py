@@ -10,7 +10,9 @@
 
 Provider outcomes are ranked ``pending < canceled < expired < failed < succeeded <
 requires_review``; an outcome only ever moves an intent up that ranking, so a late, repeated or
-reordered event is absorbed and any set of events ends in the same state whatever their order.
+reordered event is absorbed and any set of events ends in the same status whatever their order.
+(One limit: should a provider report two *different* wrong paid amounts, the figure kept for
+review is the first to arrive; both reach finance through the events.)
 Money that arrives after an intent was canceled, expired or failed still wins (the payer paid;
 finance must see it). A reported amount or currency that differs from the intent's never
 succeeds: it goes to ``requires_review`` with the reported figures kept.
