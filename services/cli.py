@@ -146,6 +146,9 @@ def run_migrate(args: argparse.Namespace) -> int:
 def _worker_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", action="store_true",
                         help="exit 0 if a worker reported recently (the liveness probe)")
+    parser.add_argument("--metrics-port", type=int, default=0,
+                        help="serve Prometheus metrics (jobs, provider calls) on this port "
+                             "(the Helm chart uses 9101); 0, the default: off")
 
 
 @command("worker", "run the arq worker: outbox relay, confirmations, invoices, notifications",
@@ -159,6 +162,10 @@ def run_worker(args: argparse.Namespace) -> int:
     try:
         if args.check:
             return asyncio.run(runner.check(settings))
+        if args.metrics_port:
+            from services.metrics import serve_worker_metrics
+
+            serve_worker_metrics(args.metrics_port)
         asyncio.run(runner.serve(settings))
     except ConfigError as exc:
         print(f"cobro: configuration error: {exc}", file=sys.stderr)

@@ -27,7 +27,14 @@ from typing import Any
 import msgspec
 from litestar import Controller, Litestar, Request, Response, get
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client import (
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    start_http_server,
+)
 from prometheus_client.exposition import choose_encoder
 from sqlalchemy import func, select
 
@@ -58,6 +65,10 @@ PROVIDER_DURATION = Histogram("cobro_provider_call_duration_seconds",
                               ["provider", "outcome"], buckets=_BUCKETS)
 WEBHOOKS = Counter("cobro_webhooks_received", "Inbound provider webhooks, by how intake answered",
                    ["provider", "result"])
+JOB_TRIES = Counter("cobro_job_tries", "Worker job tries, by job and result (ok, retry, exhausted)",
+                    ["job", "result"])
+JOB_DURATION = Histogram("cobro_job_duration_seconds", "Wall time of one worker job try",
+                         ["job"], buckets=_BUCKETS)
 OUTBOX_BACKLOG = Gauge("cobro_outbox_backlog", "Outbox events not yet relayed (dead ones excluded)")
 OUTBOX_OLDEST = Gauge("cobro_outbox_oldest_pending_seconds",
                       "Age of the oldest outbox event not yet relayed (0 when none)")
@@ -79,6 +90,17 @@ def observe_provider_calls() -> None:
     if not _observing:
         add_call_observer(observe_provider)
         _observing.append(True)
+
+
+def observe_job(job: str, result: str, seconds: float) -> None:
+    JOB_TRIES.labels(job, result).inc()
+    JOB_DURATION.labels(job).observe(seconds)
+
+
+def serve_worker_metrics(port: int, host: str = "0.0.0.0") -> None:  # noqa: S104 - a pod's scrape port
+    """Expose this worker's metrics (jobs, provider calls) on ``host:port`` for Prometheus."""
+    observe_provider_calls()
+    start_http_server(port, addr=host)
 
 
 def instrument(app: Litestar) -> None:

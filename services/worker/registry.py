@@ -10,11 +10,14 @@ failing job is retried with exponential backoff up to its try limit; then its
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from arq.worker import Retry
+
+from services.metrics import observe_job
 
 if TYPE_CHECKING:
     from services.bootstrap import Deps
@@ -77,16 +80,21 @@ def backoff(job_try: int) -> float:
 
 async def run(spec: JobSpec, ctx: JobCtx, *args: Any) -> None:
     """Run one try of a job; turn a failure into a deferred retry or, at the limit, a dead letter."""
+    started = time.perf_counter()
     try:
         await spec.fn(ctx, *args)
+        observe_job(spec.name, "ok", time.perf_counter() - started)
     except Retry:
+        observe_job(spec.name, "retry", time.perf_counter() - started)
         raise
     except Exception as exc:
         job_try = ctx.get("job_try", 1)
         if job_try < spec.max_tries:
+            observe_job(spec.name, "retry", time.perf_counter() - started)
             log.warning("job %s%s try %d failed (%s); retrying", spec.name, args, job_try,
                         type(exc).__name__)
             raise Retry(defer=backoff(job_try)) from exc
+        observe_job(spec.name, "exhausted", time.perf_counter() - started)
         log.error("job %s%s exhausted %d tries: %s", spec.name, args, job_try, type(exc).__name__)
         if spec.on_exhausted is not None:
             await spec.on_exhausted(ctx, exc, *args)
