@@ -53,6 +53,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return self.database_url.startswith("sqlite")
 
 
+_SIMPLE = {  # variable → Settings field, for the plain values
+    "COBRO_DATABASE_URL": "database_url", "COBRO_REDIS_URL": "redis_url",
+    "COBRO_PUBLIC_BASE_URL": "public_base_url", "COBRO_JWT_HS256_SECRET": "jwt_hs256_secret",
+    "COBRO_JWT_AUDIENCE": "jwt_audience", "COBRO_JWT_ISSUER": "jwt_issuer",
+    "COBRO_RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
+    "COBRO_MAX_BODY_BYTES": "max_body_bytes",
+    "COBRO_WEBHOOK_TOLERANCE_SECONDS": "webhook_tolerance_seconds",
+    "COBRO_IDEMPOTENCY_TTL_HOURS": "idempotency_ttl_hours", "COBRO_LOG_LEVEL": "log_level",
+    "COBRO_NOTIFIER_EMAIL_URL": "notifier_email_url",
+    "COBRO_NOTIFIER_SMS_URL": "notifier_sms_url",
+    "COBRO_WORKER_CONCURRENCY": "worker_concurrency",
+    "COBRO_WORKER_JOB_TIMEOUT": "worker_job_timeout",
+}
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every ``COBRO_*`` variable.
 
@@ -61,20 +76,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """
     env = os.environ if env is None else env
     raw: dict[str, Any] = {}
-    simple = {
-        "COBRO_DATABASE_URL": "database_url", "COBRO_REDIS_URL": "redis_url",
-        "COBRO_PUBLIC_BASE_URL": "public_base_url", "COBRO_JWT_HS256_SECRET": "jwt_hs256_secret",
-        "COBRO_JWT_AUDIENCE": "jwt_audience", "COBRO_JWT_ISSUER": "jwt_issuer",
-        "COBRO_RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
-        "COBRO_MAX_BODY_BYTES": "max_body_bytes",
-        "COBRO_WEBHOOK_TOLERANCE_SECONDS": "webhook_tolerance_seconds",
-        "COBRO_IDEMPOTENCY_TTL_HOURS": "idempotency_ttl_hours", "COBRO_LOG_LEVEL": "log_level",
-        "COBRO_NOTIFIER_EMAIL_URL": "notifier_email_url",
-        "COBRO_NOTIFIER_SMS_URL": "notifier_sms_url",
-        "COBRO_WORKER_CONCURRENCY": "worker_concurrency",
-        "COBRO_WORKER_JOB_TIMEOUT": "worker_job_timeout",
-    }
-    for var, field in simple.items():
+    for var, field in _SIMPLE.items():
         if env.get(var, "") != "":
             raw[field] = _checked(var, field, env[var])
     _check_database_url(raw.get("database_url", DEFAULT_DATABASE_URL))

@@ -12,12 +12,14 @@ import logging
 from datetime import datetime, timedelta
 
 from domain import payment as pay
+from domain.business import Business
 from domain.commands import CancelPaymentIntent, ConfirmPaymentIntent, CreatePaymentIntent
 from domain.errors import InvalidAmount
 from domain.money import Money
 from domain.payment import IntentStatus, PaymentIntent, Source, Transition
 from domain.provider import (
     CreatePaymentRequest,
+    IPaymentProvider,
     PaymentConfirmation,
     ProviderError,
     ProviderRejected,
@@ -46,18 +48,7 @@ async def create_payment_intent(cmd: CreatePaymentIntent, deps: Deps) -> tuple[P
         NotFound: unknown business. Invalid / DomainError: a bad amount, currency or method.
         ProviderError: the provider failed; nothing is recorded.
     """
-    business = await business_of(cmd.business_id, deps)
-    if business is None:
-        raise NotFound(f"business {cmd.business_id} not found")
-    check_currency(business.country, cmd.currency)
-    amount = Money(cmd.amount, cmd.currency)
-    if not amount.is_positive():
-        raise InvalidAmount("amount must be greater than zero")
-    if not 60 <= cmd.expires_in <= MAX_EXPIRES_IN:
-        raise Invalid(f"expires_in must be between 60 and {MAX_EXPIRES_IN} seconds")
-    provider = deps.providers.by_name(business.provider)
-    if not provider.supports(cmd.method):
-        raise Invalid(f"{provider.name} ({business.country}) does not take {cmd.method} payments")
+    business, provider, amount = await _checked(cmd, deps)
     now = deps.clock()
     intent_id = cmd.intent_id or new_id("pi")
     base = deps.settings.public_base_url.rstrip("/")
@@ -81,6 +72,23 @@ async def create_payment_intent(cmd: CreatePaymentIntent, deps: Deps) -> tuple[P
         provider_data=made.provider_data, metadata=cmd.metadata,
     )
     return await _record_new(deps, intent, extras, now, retried=cmd.intent_id is not None)
+
+
+async def _checked(cmd: CreatePaymentIntent, deps: Deps) -> tuple[Business, IPaymentProvider, Money]:
+    """Everything a create can refuse before any provider is called."""
+    business = await business_of(cmd.business_id, deps)
+    if business is None:
+        raise NotFound(f"business {cmd.business_id} not found")
+    check_currency(business.country, cmd.currency)
+    amount = Money(cmd.amount, cmd.currency)
+    if not amount.is_positive():
+        raise InvalidAmount("amount must be greater than zero")
+    if not 60 <= cmd.expires_in <= MAX_EXPIRES_IN:
+        raise Invalid(f"expires_in must be between 60 and {MAX_EXPIRES_IN} seconds")
+    provider = deps.providers.by_name(business.provider)
+    if not provider.supports(cmd.method):
+        raise Invalid(f"{provider.name} ({business.country}) does not take {cmd.method} payments")
+    return business, provider, amount
 
 
 async def _record_new(deps: Deps, intent: PaymentIntent, extras: IntentExtras, now: datetime, *,

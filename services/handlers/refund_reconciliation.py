@@ -15,11 +15,16 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from domain.provider import ProviderError, RefundRequest, UnsupportedOperation
+from domain.provider import ProviderError, UnsupportedOperation
 from domain.refund import Refund, RefundStatus
 from services.bootstrap import Deps
 from services.db.tables import RefundRow
-from services.handlers.refunds import make_manual, settle_refund_outcome, submit_refund
+from services.handlers.refunds import (
+    make_manual,
+    refund_request,
+    settle_refund_outcome,
+    submit_refund,
+)
 
 log = logging.getLogger("cobro.refunds")
 
@@ -48,12 +53,8 @@ async def reconcile_refund(refund_id: str, deps: Deps) -> Refund | None:
     if refund.status is not RefundStatus.PENDING:
         return refund
     provider = deps.providers.by_name(intent.provider)
-    request = RefundRequest(
-        refund_id=refund.id, intent_id=intent.id, provider_ref=intent.provider_ref,
-        amount=refund.amount, captured=intent.amount, method=intent.method, reason=refund.reason,
-    )
     try:
-        found = await provider.find_refund(request, refund.provider_ref)
+        found = await provider.find_refund(refund_request(refund, intent), refund.provider_ref)
     except UnsupportedOperation:
         if deps.clock() - refund.created_at >= GIVE_UP_AFTER:
             log.warning("refund %s: provider cannot be asked; handed to finance", refund.id)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+import msgspec
+
 from domain import refund as rf
 from domain.commands import CompleteManualRefund, FailManualRefund, RefundPayment
 from domain.money import Money
@@ -69,6 +71,15 @@ async def _reserve(uow: UnitOfWork, cmd: RefundPayment, refund_id: str, deps: De
     return refund
 
 
+def refund_request(refund: Refund, intent: PaymentIntent) -> RefundRequest:
+    """What the provider is told about ``refund``; Cobro's refund id is its reference."""
+    assert intent.provider_ref is not None
+    return RefundRequest(
+        refund_id=refund.id, intent_id=intent.id, provider_ref=intent.provider_ref,
+        amount=refund.amount, captured=intent.amount, method=intent.method, reason=refund.reason,
+    )
+
+
 async def submit_refund(refund_id: str, deps: Deps) -> Refund:
     """Send a reserved refund to the provider and settle it with the answer."""
     async with deps.uow() as uow:
@@ -77,12 +88,8 @@ async def submit_refund(refund_id: str, deps: Deps) -> Refund:
     if refund is None or intent is None or intent.provider_ref is None:
         raise NotFound(f"refund {refund_id} not found")
     provider = deps.providers.by_name(intent.provider)
-    request = RefundRequest(
-        refund_id=refund.id, intent_id=intent.id, provider_ref=intent.provider_ref,
-        amount=refund.amount, captured=intent.amount, method=intent.method, reason=refund.reason,
-    )
     try:
-        result = await provider.refund(request)
+        result = await provider.refund(refund_request(refund, intent))
     except UnsupportedOperation:
         return await make_manual(refund.id, deps)
     except (ProviderRejected, ProviderUnavailable) as exc:
@@ -127,10 +134,7 @@ async def settle_refund_outcome(deps: Deps, refund_id: str, outcome: RefundStatu
         assert intent is not None
         assert refund is not None
         if outcome is RefundStatus.PENDING and provider_ref and not refund.provider_ref:
-            refund = rf.Refund(**{**_fields(refund), "provider_ref": provider_ref})
-            await uow.refunds.save(refund)
-            await uow.commit()
-            return refund
+            return await _note_provider_ref(uow, refund, provider_ref)
         settled = rf.settle_refund(refund, outcome, at=deps.clock(), provider_ref=provider_ref,
                                    failure_reason=failure_reason,
                                    payout_reference=payout_reference)
@@ -143,6 +147,14 @@ async def settle_refund_outcome(deps: Deps, refund_id: str, outcome: RefundStatu
             await _follow_refunded_total(uow, intent, deps)
         await uow.commit()
     return refund
+
+
+async def _note_provider_ref(uow: UnitOfWork, refund: Refund, provider_ref: str) -> Refund:
+    """The provider took the refund and is still working on it: remember its reference."""
+    noted = msgspec.structs.replace(refund, provider_ref=provider_ref)
+    await uow.refunds.save(noted)
+    await uow.commit()
+    return noted
 
 
 async def _follow_refunded_total(uow: UnitOfWork, intent: PaymentIntent, deps: Deps) -> None:
@@ -189,7 +201,3 @@ async def list_refunds(intent_id: str, business_id: str | None, deps: Deps) -> l
         if intent is None:
             raise NotFound(f"payment intent {intent_id} not found")
         return await uow.refunds.for_intent(intent_id)
-
-
-def _fields(refund: Refund) -> dict[str, object]:
-    return {f: getattr(refund, f) for f in refund.__struct_fields__}
