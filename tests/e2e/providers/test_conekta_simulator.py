@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar, Request, post
+from litestar.params import FromPath
 
 from domain.money import Money
 from domain.payment import IntentStatus, PaymentMethod
@@ -55,7 +56,7 @@ async def receiver() -> AsyncIterator[tuple[str, Received]]:
     received: Received = []
 
     @post("/webhooks/{provider:str}", status_code=200)
-    async def hook(provider: str, request: Request[Any, Any, Any]) -> None:
+    async def hook(provider: FromPath[str], request: Request[Any, Any, Any]) -> None:
         received.append((provider, await request.body(), dict(request.headers)))
 
     async with serving(Litestar([hook])) as url:
