@@ -58,10 +58,12 @@ def _api_arguments(parser: argparse.ArgumentParser) -> None:
 def run_api(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from services import telemetry
     from services.bootstrap import bootstrap
     from services.http.app import create_app
 
     settings = settings_or_exit()
+    telemetry.setup("cobro-api", *telemetry.exporting(settings))
     deps = bootstrap(settings)
     app = create_app(deps)
     if settings.redis_url:

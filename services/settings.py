@@ -46,6 +46,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     notifier_email_url: str | None = None
     notifier_sms_url: str | None = None
     worker_concurrency: int = 10
+    otlp_endpoint: str | None = None  # e.g. http://otel-collector:4318/v1/traces
     worker_job_timeout: int = 60  # seconds; a killed worker's jobs run again after this + 10 s
 
     @property
@@ -65,6 +66,7 @@ _SIMPLE = {  # variable → Settings field, for the plain values
     "COBRO_NOTIFIER_SMS_URL": "notifier_sms_url",
     "COBRO_WORKER_CONCURRENCY": "worker_concurrency",
     "COBRO_WORKER_JOB_TIMEOUT": "worker_job_timeout",
+    "COBRO_OTLP_ENDPOINT": "otlp_endpoint",
 }
 
 
@@ -104,7 +106,7 @@ def _checked(var: str, field: str, value: str) -> Any:
         return number
     if field == "log_level" and value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"{var} must be one of DEBUG, INFO, WARNING, ERROR, got {value!r}")
-    if field.endswith("_url") and field != "database_url" and "://" not in value:
+    if field.endswith(("_url", "_endpoint")) and field != "database_url" and "://" not in value:
         raise ConfigError(f"{var} must be a URL, got {value!r}")
     return value.upper() if field == "log_level" else value
 

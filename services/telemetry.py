@@ -4,8 +4,8 @@ the outbox so a payment's trace runs from the API request into the worker's jobs
 The API's request span is current when the use case writes the outbox row
 (:func:`services.outbox.new_outbox_row` injects ``traceparent`` into ``trace_context``); the
 job extracts it and opens its span as a child, so create → succeeded → invoice is one trace.
-Exporting is configured by the standard ``OTEL_*`` variables of whichever exporter is
-installed; without one, spans are created and dropped.
+With ``COBRO_OTLP_ENDPOINT`` set, spans are exported over OTLP/HTTP (batched, off the request
+path); without it they are created and dropped.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.trace import Span, SpanKind
+
+from services.settings import Settings
 
 _configured = False
 
@@ -33,6 +35,16 @@ def setup(service_name: str, *processors: SpanProcessor) -> TracerProvider:
     for processor in processors:
         provider.add_span_processor(processor)
     return provider
+
+
+def exporting(settings: Settings) -> list[SpanProcessor]:
+    """The span processors ``settings`` asks for: OTLP/HTTP when an endpoint is configured."""
+    if not settings.otlp_endpoint:
+        return []
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    return [BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otlp_endpoint))]
 
 
 @contextlib.contextmanager

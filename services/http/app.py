@@ -36,6 +36,7 @@ from services.http.ratelimit import (
 from services.http.redaction import install_redaction
 from services.http.routes import CONTROLLERS
 from services.http.strict import strict_json_body
+from services.http.tracing import TracingMiddleware
 from services.metrics import instrument as instrument_metrics
 from webhooks import process as webhooks_process
 from webhooks.routes import ROUTE_HANDLERS
@@ -72,6 +73,7 @@ def create_app(deps: Deps) -> Litestar:
         before_request=strict_json_body,
     )
     app.asgi_handler = OverheadMiddleware(app.asgi_handler)
+    app.asgi_handler = TracingMiddleware(app.asgi_handler)
     instrument_metrics(app)  # outermost: times the whole request, counts 404s too
     return app
 

@@ -62,7 +62,7 @@ def equip(deps: Deps, queue: JobQueue) -> JobCtx:
 async def on_startup(ctx: dict[str, Any]) -> None:
     owns_deps = "deps" not in ctx  # a test may hand in its own
     deps: Deps = bootstrap(load_settings()) if owns_deps else ctx["deps"]
-    telemetry.setup("cobro-worker")
+    telemetry.setup("cobro-worker", *telemetry.exporting(deps.settings))
     redis: ArqRedis = ctx["redis"]
     ctx.update(equip(deps, ArqQueue(redis)))
     live_bus.install(deps)  # changes applied here (webhooks, polls) reach SSE streams at once

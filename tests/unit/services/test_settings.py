@@ -88,3 +88,20 @@ def test_defaults_are_the_embedded_sqlite_and_no_redis() -> None:
     assert settings.database_url.startswith("sqlite+aiosqlite")
     assert settings.redis_url is None
     assert settings.is_sqlite
+
+
+def test_an_otlp_endpoint_must_be_a_url() -> None:
+    with pytest.raises(ConfigError, match="COBRO_OTLP_ENDPOINT must be a URL"):
+        load_settings(base_env(COBRO_OTLP_ENDPOINT="collector"))
+
+
+def test_spans_are_exported_only_when_an_otlp_endpoint_is_set() -> None:
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from services.telemetry import exporting
+
+    assert exporting(load_settings(base_env())) == []
+    configured = load_settings(base_env(COBRO_OTLP_ENDPOINT="http://127.0.0.1:4318/v1/traces"))
+    [processor] = exporting(configured)
+    assert isinstance(processor, BatchSpanProcessor)
+    processor.shutdown()
