@@ -158,9 +158,13 @@ def _worker_arguments(parser: argparse.ArgumentParser) -> None:
 def run_worker(args: argparse.Namespace) -> int:
     import asyncio
 
+    from services.http.redaction import install_redaction
     from services.worker import runner
 
     settings = settings_or_exit()
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    install_redaction()  # the same safety net as the API: no PII, token or secret in a line
     try:
         if args.check:
             return asyncio.run(runner.check(settings))
