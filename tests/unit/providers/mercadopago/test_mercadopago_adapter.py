@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import respx
-from mercadopago_support import BASE, INTENT, config, create_request, load
+from mercadopago_support import INTENT, create_request, load
 
 from domain.money import Money
 from domain.payment import IntentStatus, PaymentMethod
@@ -21,26 +19,10 @@ from domain.provider import (
     UnsupportedOperation,
 )
 from domain.refund import RefundStatus
-from providers.base import RetryPolicy
-from providers.mercadopago import MercadoPagoProvider, build
 
 pytestmark = pytest.mark.unit
 QR_PATH = "/instore/orders/qr/seller/collectors/1234567890/pos/STORE001POS001/qrs"
 SEARCH = "/v1/payments/search"
-
-
-@pytest.fixture
-async def mp() -> AsyncIterator[MercadoPagoProvider]:
-    provider = build(config())
-    provider._client.http.retry = RetryPolicy(attempts=2, base_delay=0, max_delay=0)
-    yield provider
-    await provider.aclose()
-
-
-@pytest.fixture
-def api() -> respx.MockRouter:
-    with respx.mock(base_url=BASE, assert_all_called=True) as router:
-        yield router
 
 
 def refund_request(amount: int, refund_id: str = "re_01") -> RefundRequest:

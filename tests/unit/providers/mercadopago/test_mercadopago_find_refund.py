@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 import respx
-from mercadopago_support import BASE, INTENT, config, load
+from mercadopago_support import INTENT, load
 
 from domain.money import Money
 from domain.payment import PaymentMethod
@@ -20,27 +19,11 @@ from domain.provider import (
     UnsupportedOperation,
 )
 from domain.refund import RefundStatus
-from providers.base import RetryPolicy
-from providers.mercadopago import MercadoPagoProvider, build
 
 pytestmark = pytest.mark.unit
 SEARCH = "/v1/payments/search"
 REFUNDS = "/v1/payments/1319876543/refunds"
 CAPTURED = 150050
-
-
-@pytest.fixture
-async def mp() -> AsyncIterator[MercadoPagoProvider]:
-    provider = build(config())
-    provider._client.http.retry = RetryPolicy(attempts=2, base_delay=0, max_delay=0)
-    yield provider
-    await provider.aclose()
-
-
-@pytest.fixture
-def api() -> respx.MockRouter:
-    with respx.mock(base_url=BASE, assert_all_called=True) as router:
-        yield router
 
 
 def request(minor: int, refund_id: str = "re_01") -> RefundRequest:
