@@ -1,4 +1,5 @@
-"""The simulator's ASGI app: each provider's routes under ``/<provider>`` plus the control API.
+"""The simulator's ASGI app: each provider's routes under ``/<provider>`` plus the control API
+and the hosted checkout page (providers.simulator.checkout) under ``/_simulator``.
 
 Each provider module ``providers/simulator/<name>.py`` exposes ``build(sim, config)`` returning
 an object with ``name``, ``routes()`` (Litestar route handlers, mounted at ``/<name>``),
@@ -17,6 +18,7 @@ from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
 
+from providers.simulator import checkout
 from providers.simulator.core import Delivery, Knobs, SimPayment, SimulatedFailure, Simulator
 
 SIM_MODULES = ("conekta", "payu", "mercadopago", "khipu")
@@ -61,9 +63,8 @@ async def complete(state: State, provider: FromPath[str], ref: FromPath[str],
                    data: JSONBody[Settle]) -> dict[str, Any]:
     handler = _provider_sim(state, provider)
     payment = _payment(state, provider, ref)
-    deliveries = handler.settle(payment, data.outcome, data.amount)
-    _sim(state).deliver(provider, deliveries)
-    return {"ref": payment.ref, "status": payment.status, "webhooks": len(deliveries)}
+    sent = checkout.settle(_sim(state), handler, provider, payment, data.outcome, data.amount)
+    return {"ref": payment.ref, "status": payment.status, "webhooks": sent}
 
 
 @put("/{provider:str}/knobs")
@@ -111,7 +112,7 @@ def create_simulator_app(sim: Simulator, configs: Mapping[str, Any]) -> Litestar
             module = importlib.import_module(f"providers.simulator.{name}")
             sims[name] = module.build(sim, configs[name])
     control = Router("/_simulator", route_handlers=[complete, set_knobs, show, list_payments,
-                                                    stats, reset])
+                                                    stats, reset, *checkout.ROUTES])
     routers = [control, *(Router(f"/{name}", route_handlers=s.routes()) for name, s in sims.items())]
     return Litestar(
         route_handlers=routers, exception_handlers={SimulatedFailure: _on_failure},

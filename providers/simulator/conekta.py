@@ -235,8 +235,9 @@ class ConektaSim:
                 "shipping_lines tax_lines discount_lines charges")}
         if body.checkout is not None:
             order["payment_status"] = None  # Conekta leaves a fresh checkout order unset
-            # The URL shape Conekta hands out; offline it leads nowhere, the control API pays.
+            # The URL shape Conekta hands out, or the simulator's own checkout page (sim.link).
             order["checkout"] = _checkout(body, "https://pay.conekta.com")
+            order["checkout"]["url"] = self.sim.link(NAME, order_id, order["checkout"]["url"])
             order["channel"] = {
                 "segment": "Checkout", "checkout_request_id": order["checkout"]["id"],
                 "checkout_request_type": "HostedPayment", "id": f"channel_{secrets.token_hex(8)}",

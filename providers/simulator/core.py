@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import msgspec
@@ -100,8 +101,12 @@ class Simulator:
     """Holds every simulated provider's state and delivers their webhooks to Cobro."""
 
     def __init__(self, public_base_url: str, *, seed: int | None = None,
-                 http: httpx.AsyncClient | None = None) -> None:
+                 http: httpx.AsyncClient | None = None,
+                 checkout_base_url: str | None = None) -> None:
         self.public_base_url = public_base_url.rstrip("/")
+        # The simulator's own public URL: set, the links its providers hand out open its
+        # checkout page (offline demo); unset, they keep the provider's real host.
+        self.checkout_base_url = checkout_base_url.rstrip("/") if checkout_base_url else None
         self.states: dict[str, ProviderState] = {}
         self._random = random.Random(seed)  # noqa: S311 - chaos, not cryptography
         self._http = http
@@ -109,6 +114,23 @@ class Simulator:
 
     def state(self, provider: str) -> ProviderState:
         return self.states.setdefault(provider, ProviderState())
+
+    def link(self, provider: str, ref: str, provider_url: str) -> str:
+        """The payment link a simulated provider hands out for payment ``ref``.
+
+        Args:
+            provider: The simulated provider's name (``conekta``, ``payu`` …).
+            ref: The simulator's payment ref (or the merchant reference).
+            provider_url: The URL the real provider would give, shaped as it shapes it.
+
+        Returns:
+            The simulator's checkout page when ``checkout_base_url`` is set, else
+            ``provider_url`` unchanged.
+        """
+        if self.checkout_base_url is None:
+            return provider_url
+        return (f"{self.checkout_base_url}/_simulator/checkout/{quote(provider, safe='')}/"
+                f"{quote(ref, safe='')}")
 
     def reset(self) -> None:
         self.states.clear()

@@ -172,9 +172,11 @@ class KhipuSim:
     def _wire(self, ref: str, body: KhipuCreatePaymentRequest) -> dict[str, Any]:
         """The full GET /v3/payments/{id} object, as Khipu keeps it."""
         return {
-            "payment_id": ref, "payment_url": f"https://khipu.com/payment/info/{ref}",
-            "simplified_transfer_url": f"https://app.khipu.com/payment/simplified/{ref}",
-            "transfer_url": f"https://khipu.com/payment/manual/{ref}",
+            "payment_id": ref,
+            "payment_url": self.sim.link(NAME, ref, f"https://khipu.com/payment/info/{ref}"),
+            "simplified_transfer_url": self.sim.link(
+                NAME, ref, f"https://app.khipu.com/payment/simplified/{ref}"),
+            "transfer_url": self.sim.link(NAME, ref, f"https://khipu.com/payment/manual/{ref}"),
             "app_url": f"khipu:///pos/{ref}", "ready_for_terminal": False,
             "notification_token": secrets.token_hex(32), "receiver_id": self.receiver_id,
             "conciliation_date": "", "subject": body.subject, "amount": body.amount,

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, post, route
+from litestar.response import Redirect
 
 from domain.money import Money
 from providers.base import Secret
@@ -163,8 +164,10 @@ class PayuSim:
         host = self.config.checkout.rstrip("/")
         extra = {} if method not in METHOD_TYPES or method == "PSE" else {
             "REFERENCE": order_id, "EXPIRATION_DATE": 1717438055000,
-            "URL_PAYMENT_RECEIPT_HTML": f"{host}/InvoiceGenerator?vid={order_id}Y{tx_id}Y",
-            "URL_PAYMENT_RECEIPT_PDF": f"{host}/ReceiptGenerator?vid={order_id}Y{tx_id}Y"}
+            "URL_PAYMENT_RECEIPT_HTML": self.sim.link(
+                NAME, str(order_id), f"{host}/InvoiceGenerator?vid={order_id}Y{tx_id}Y"),
+            "URL_PAYMENT_RECEIPT_PDF": self.sim.link(
+                NAME, str(order_id), f"{host}/ReceiptGenerator?vid={order_id}Y{tx_id}Y")}
         payment = SimPayment(ref=str(order_id), provider=NAME, merchant_ref=reference,
                              amount=minor, currency="COP", method=method, status="PENDING",
                              data={"order_id": order_id, "transaction_id": tx_id,
@@ -246,6 +249,9 @@ class PayuSim:
         existing = self.state.find(reference)
         p = existing or self._new(reference, Money.parse(amount, "COP").minor,
                                   (methods or "VISA").split(",")[0], fields.get("confirmationUrl"))
+        p.data.setdefault("return_url", fields.get("responseUrl") or None)
+        if self.sim.checkout_base_url:  # the form lands on the simulator's checkout page
+            return Redirect(self.sim.link(NAME, p.ref, ""), status_code=303)
         page = f"<html><body>PayU (simulated) order {p.ref} for {p.merchant_ref}</body></html>"
         return Response(page, status_code=200, media_type="text/html")
 
