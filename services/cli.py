@@ -196,6 +196,9 @@ def run_demo(args: argparse.Namespace) -> int:
 def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--public-url", default=None,
+                        help="the simulator's own public URL (e.g. http://127.0.0.1:8001): "
+                             "payment links then open its checkout page, not the provider's site")
 
 
 @command("simulate", "serve the provider simulator (every provider's API under /<provider>, "
@@ -208,7 +211,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     from providers.simulator.core import Simulator
 
     settings = settings_or_exit()
-    app = create_simulator_app(Simulator(settings.public_base_url), settings.provider_configs)
+    simulator = Simulator(settings.public_base_url, checkout_base_url=args.public_url)
+    app = create_simulator_app(simulator, settings.provider_configs)
     uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
     return 0
 

@@ -129,7 +129,9 @@ async def running(data_dir: Path, *, port: int = 8000, sim_port: int = 8001
     settings = demo_settings(data_dir, api_url, sim_url)
     await upgrade(settings.database_url)
     deps = bootstrap(settings)
-    simulator = Simulator(api_url)  # its webhooks go to the API, as a provider's would
+    # Its webhooks go to the API, as a provider's would; its payment links open its own
+    # checkout page, since the providers' real sites cannot load offline.
+    simulator = Simulator(api_url, checkout_base_url=sim_url)
     try:
         inprocess.start(deps)  # before the app: webhooks are handed to its job queue
         live_bus.install(deps)
