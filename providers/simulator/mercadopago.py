@@ -119,16 +119,14 @@ class MercadoPagoSim:
         total = sum((i.unit_price * i.quantity for i in req.items), Decimal(0))
         wire = {
             "id": pref_id, "init_point": self.sim.link(NAME, pref_id, SITE + pref_id),
-            "sandbox_init_point": self.sim.link(NAME, pref_id,
-                                                SITE.replace("www", "sandbox") + pref_id),
+            "sandbox_init_point": self.sim.link(NAME, pref_id, SITE.replace("www", "sandbox") + pref_id),
             "collector_id": int(self.config.user_id), "client_id": "6295877106812064",
             "date_created": _now(), "external_reference": req.external_reference,
             "expires": req.expires, "expiration_date_to": req.expiration_date_to,
             "items": msgspec.to_builtins(req.items), "notification_url": req.notification_url,
             "operation_type": "regular_payment"}
         self._store(req.external_reference, total, "link", req.items[0].title, wire, key)
-        if req.back_urls is not None:  # where the simulator's checkout page sends the payer
-            self.state.payments[pref_id].data["return_url"] = req.back_urls.success
+        self.state.payments[pref_id].data["return_url"] = req.back_urls and req.back_urls.success
         return ok(wire, 201)
 
     def create_qr(self, raw: bytes, key: str | None, user_id: str, pos: str) -> Response[bytes]:
