@@ -65,7 +65,8 @@ Take a payment ({country}, {provider}) — paste in another terminal:
   curl -sN {api}/v1/payment-intents/$ID/events -H "Authorization: Bearer $TOKEN" &
   echo {api}/pay/$ID
 
-  # pay it in the simulator: {provider} sends its signed webhook to Cobro
+  # pay it: press "Ir a pagar" on that page (the simulator's checkout), or from here —
+  # either way {provider} sends its signed webhook to Cobro
   curl -s -X POST {sim}/_simulator/{provider}/payments/$REF/complete \\
        -H 'Content-Type: application/json' -d '{{"outcome": "paid"}}'; sleep 1
 
