@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from domain.provider import (
     CreatePaymentRequest,
     EventKind,
     ProviderOutcomeUnknown,
+    ProviderPayment,
     ProviderUnavailable,
     QRFormat,
     RefundRequest,
@@ -80,6 +81,18 @@ def intent(method: PaymentMethod, intent_id: str, minor: int = 150050) -> Create
         intent_id=intent_id, amount=Money(minor, "ARS"), method=method,
         description="Pedido 1042", expires_at=datetime.now(UTC) + timedelta(minutes=30),
         notification_url="http://cobro.invalid/webhooks/mercadopago")
+
+
+def refund_of(payment: ProviderPayment, intent_id: str,
+              method: PaymentMethod) -> Callable[[str, int], RefundRequest]:
+    """A RefundRequest maker for ``payment`` (captured 1,500.50 ARS)."""
+
+    def refund(refund_id: str, minor: int) -> RefundRequest:
+        return RefundRequest(refund_id=refund_id, intent_id=intent_id,
+                             provider_ref=payment.provider_ref, amount=Money(minor, "ARS"),
+                             captured=Money(150050, "ARS"), method=method)
+
+    return refund
 
 
 async def wait_for(received: list[WebhookRequest], count: int) -> None:
@@ -150,10 +163,7 @@ async def test_partial_then_full_refund(env):
     await env.control("POST", f"/mercadopago/payments/{payment.provider_ref}/complete",
                       {"outcome": "paid"})
 
-    def refund(refund_id: str, minor: int) -> RefundRequest:
-        return RefundRequest(refund_id=refund_id, intent_id="pi_e2e_refund",
-                             provider_ref=payment.provider_ref, amount=Money(minor, "ARS"),
-                             captured=Money(150050, "ARS"), method=PaymentMethod.LINK)
+    refund = refund_of(payment, "pi_e2e_refund", PaymentMethod.LINK)
 
     first = await mp.refund(refund("re_1", 50025))
     again = await mp.refund(refund("re_1", 50025))
@@ -189,10 +199,7 @@ async def test_find_refund_returns_a_sent_refund_and_none_for_one_never_sent(env
     await env.control("POST", f"/mercadopago/payments/{payment.provider_ref}/complete",
                       {"outcome": "paid"})
 
-    def refund(refund_id: str, minor: int) -> RefundRequest:
-        return RefundRequest(refund_id=refund_id, intent_id="pi_e2e_find",
-                             provider_ref=payment.provider_ref, amount=Money(minor, "ARS"),
-                             captured=Money(150050, "ARS"), method=PaymentMethod.QR)
+    refund = refund_of(payment, "pi_e2e_find", PaymentMethod.QR)
 
     assert await mp.find_refund(refund("re_never", 20000), None) is None
     sent = await mp.refund(refund("re_big", 100025))
